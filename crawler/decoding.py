@@ -1,0 +1,170 @@
+"""Turning response bytes into text: the one decoder the spider and the CLI share.
+
+Order (first that applies wins, then the result is checked):
+
+1. a byte-order mark;
+2. the ``charset`` of the HTTP ``Content-Type`` header;
+3. a ``<meta charset>`` / ``<meta http-equiv="Content-Type">`` in the first bytes;
+4. nothing declared: UTF-8 if the bytes are valid UTF-8, else GB18030.
+
+GB2312 and GBK are always read as GB18030, their superset: pages labelled gb2312
+routinely contain GBK-only characters (WHATWG's Encoding Standard maps both labels
+to the GBK decoder for the same reason).
+
+The check: a declared charset is evidently wrong when decoding with it leaves
+replacement characters, or when it turns a CJK page into runs of Latin-1 letters
+(``¹ØÓÚ`` for 关于). Then the bytes are tried as strict UTF-8 and GB18030, and last
+charset-normalizer is asked. The result records where the encoding came from.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+# gb2312/gbk and their aliases are decoded as gb18030 (a strict superset).
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc_cn", "hz"}
+# Sniff the meta charset in this many leading bytes (HTML spec prescan uses 1024;
+# real Chinese CMS pages often carry long <head>s, so look further).
+_META_SNIFF_BYTES = 8192
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
+)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Latin-1 supplement letters and signs: what GBK/UTF-8 bytes look like when read
+# as latin-1/cp1252.
+_LATIN1_RUN = re.compile(r"[\u00a1-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]{2,}")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    """Python codec name actually used (``utf-8``, ``gb18030``, ``cp1252`` …)."""
+    source: str
+    """``bom``, ``header``, ``meta``, ``detected`` (checked or undeclared) or ``default``
+    (nothing fitted: UTF-8 with replacement characters)."""
+    declared: str | None = None
+    """The charset the page declared (header or meta), normalised, if any."""
+
+
+def normalize_charset(label: str | None) -> str | None:
+    """Map a charset label to the Python codec used for it, or None if unknown.
+
+    >>> normalize_charset("GB2312"), normalize_charset("x-gbk"), normalize_charset("UTF8")
+    ('gb18030', 'gb18030', 'utf-8')
+    >>> normalize_charset("iso-8859-1"), normalize_charset("no-such-charset")
+    ('cp1252', None)
+    """
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if label in ("x-gbk", "gb_2312-80", "csgb2312", "chinese", "windows-936"):
+        return "gb18030"
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    if name in _GB_FAMILY:
+        return "gb18030"
+    # Browsers (WHATWG) read latin-1 and ascii labels as windows-1252.
+    if name in ("latin-1", "iso8859-1", "ascii"):
+        return "cp1252"
+    return name
+
+
+def charset_from_content_type(content_type: str | bytes | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value, as a codec name."""
+    if not content_type:
+        return None
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    m = _HEADER_CHARSET.search(content_type)
+    return normalize_charset(m.group(1)) if m else None
+
+
+def charset_from_meta(body: bytes) -> str | None:
+    """The charset a ``<meta>`` tag declares in the first bytes, as a codec name."""
+    m = _META_CHARSET.search(body[:_META_SNIFF_BYTES])
+    return normalize_charset(m.group(1).decode("ascii", "replace")) if m else None
+
+
+def looks_misdecoded(text: str) -> bool:
+    """True when ``text`` shows the marks of a wrong charset.
+
+    Replacement characters (more than a stray few), or non-ASCII text that is mostly
+    runs of Latin-1 letters: how CJK bytes look through latin-1/cp1252. Isolated
+    accented letters in Latin text (café, naïve) are not runs and do not count.
+    """
+    non_ascii = len(_NON_ASCII.findall(text))
+    if not non_ascii:
+        return False
+    replacements = text.count("\ufffd")
+    if replacements > 2 and replacements / non_ascii > 0.001:
+        return True
+    in_runs = sum(len(m) for m in _LATIN1_RUN.findall(text))
+    return in_runs >= 20 and in_runs / non_ascii > 0.5
+
+
+def _strict(body: bytes, encoding: str) -> str | None:
+    try:
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _detect(body: bytes) -> tuple[str, str] | None:
+    """Strict UTF-8, then strict GB18030, then charset-normalizer's best guess."""
+    for encoding in ("utf-8", "gb18030"):
+        text = _strict(body, encoding)
+        if text is not None and not looks_misdecoded(text):
+            return text, encoding
+    from charset_normalizer import from_bytes  # imported lazily: rarely needed
+
+    best = from_bytes(body).best()
+    if best is not None:
+        encoding = normalize_charset(best.encoding) or best.encoding
+        text = body.decode(encoding, errors="replace")
+        if not looks_misdecoded(text):
+            return text, encoding
+    return None
+
+
+def decode_html(body: bytes, content_type: str | bytes | None = None) -> Decoded:
+    """Decode an HTML document's bytes (see the module docstring for the order).
+
+    >>> decode_html("<p>关于</p>".encode("gbk"), "text/html; charset=gb2312").encoding
+    'gb18030'
+    >>> d = decode_html("<meta charset=utf-8><p>关于我们的工作</p>".encode("gbk") * 5)
+    >>> d.encoding, d.source, d.declared
+    ('gb18030', 'detected', 'utf-8')
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return Decoded(body[len(bom):].decode(encoding, "replace"), encoding, "bom")
+
+    declared, source = charset_from_content_type(content_type), "header"
+    if declared is None:
+        declared, source = charset_from_meta(body), "meta"
+    if declared is not None:
+        text = body.decode(declared, errors="replace")
+        if not looks_misdecoded(text):
+            return Decoded(text, declared, source, declared)
+        detected = _detect(body)
+        if detected is not None:
+            return Decoded(detected[0], detected[1], "detected", declared)
+        return Decoded(text, declared, source, declared)
+
+    detected = _detect(body)
+    if detected is not None:
+        return Decoded(detected[0], detected[1], "detected")
+    return Decoded(body.decode("utf-8", errors="replace"), "utf-8", "default")

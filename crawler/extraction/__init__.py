@@ -1,0 +1,211 @@
+"""Article extraction: a pure function of (URL, HTML bytes or text) -> ``Article``.
+
+No Scrapy objects here: the spider and ``python -m crawler extract`` call
+:func:`extract_article` alike, and tests call it on fixture files.
+
+The chain, per field, first hit wins; ``Article.provenance`` names the rule:
+
+1. structured data: ``<meta>`` names of Chinese CMSs (``ArticleTitle``, ``PubDate``,
+   ``ContentSource``, ``keywords``…), OpenGraph, JSON-LD ``NewsArticle``;
+2. visible labelled lines: ``来源：``, ``作者：``/``记者``, ``责任编辑：``, ``关键词：``,
+   ``发布时间：``, ``当前位置：`` (see :mod:`.metadata`);
+3. the body finder (:mod:`.body`).
+
+For author, source and keywords the visible line wins over ``<meta>``: CMSs fill
+``<meta name=author>`` and ``keywords`` with the site's own name and section lists.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from ..decoding import decode_html
+from ..items import Article
+from ..urls import canonical_url
+from .blocks import clean_text, page_blocks, parse_html
+from .body import find_body, prose_score
+from .dates import parse_date
+from .metadata import (
+    breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values,
+    meta_values, noise_free_dates, section_of, split_keywords,
+)
+
+
+class ExtractionError(ValueError):
+    """A page that cannot give an article; ``reason`` is a short stats key."""
+
+    def __init__(self, reason: str, url: str = ""):
+        super().__init__(f"{reason}: {url}" if url else reason)
+        self.reason = reason
+
+
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—|-\s|\s-)\s*")
+# URL shapes of article pages in Chinese CMSs: TRS t20160804_1234.html, Founder
+# content_1234.htm, dated folders, /article/, /detail/, long numeric ids.
+_ARTICLE_URL = re.compile(
+    r"(?:/t\d{8}_\d+|content_\d+|/\d{4}-?\d{2}/?\d{2}/[^/]+\.s?html?$|/art_\d+|/articles?/|/detail|"
+    r"/\d{6,}\.s?html?$|/\d{4}/\d{4}/)",
+    re.IGNORECASE,
+)
+_LIST_URL = re.compile(r"(?:/index(?:_\d+)?\.s?html?$|/$|/list|node_\d+|[?&](?:page|p|pageno|pageindex)=)", re.I)
+
+
+def page_kind(url: str, body: bytes | str | None = None, content_type: str | bytes | None = None) -> str:
+    """``"article"`` or ``"list"``: by URL shape, else by how much prose the page holds.
+
+    >>> page_kind("http://a.cn/yw/201608/t20160804_123.html"), page_kind("http://a.cn/yw/index_2.html")
+    ('article', 'list')
+    """
+    parts = urlsplit(url)
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    if _ARTICLE_URL.search(path):
+        return "article"
+    if _LIST_URL.search(path) or body is None:
+        return "list"
+    text = decode_html(body, content_type).text if isinstance(body, bytes) else body
+    chars, sentences = prose_score(page_blocks(parse_html(text)))
+    return "article" if chars >= 200 and sentences >= 3 else "list"
+
+
+def _title(root, metas: dict, ld: dict) -> tuple[str | None, str]:
+    doc_title = clean_text("".join(root.findtext(".//title") or ""))
+    for key in ("articletitle",):
+        if metas.get(key):
+            return metas[key], f"meta:{key}"
+    headings = []
+    for tag in ("h1", "h2"):
+        for el in root.iter(tag):
+            text = clean_text("".join(el.itertext()))
+            if 4 <= len(text) <= 150:
+                headings.append((tag, text))
+    for tag, text in headings:  # a heading that the <title> repeats is the headline
+        if doc_title and (doc_title.startswith(text) or text in doc_title):
+            return text, f"{tag}~title"
+    if ld.get("headline"):
+        return clean_text(str(ld["headline"])), "jsonld:headline"
+    if metas.get("og:title"):
+        return metas["og:title"], "meta:og:title"
+    for tag, text in headings:
+        if tag == "h1":
+            return text, "h1"
+    if doc_title:
+        parts = [p for p in _TITLE_SPLIT.split(doc_title) if p]
+        if parts:
+            return max(parts, key=len) if len(parts[0]) < 4 else parts[0], "title"
+    return None, ""
+
+
+def extract_article(
+    url: str,
+    body: bytes | str,
+    *,
+    content_type: str | bytes | None = None,
+    status: int | None = None,
+    fetched_at: str | None = None,
+) -> Article:
+    """Extract one article from a page; raise :class:`ExtractionError` when it holds none."""
+    encoding = encoding_from = None
+    if isinstance(body, bytes):
+        decoded = decode_html(body, content_type)
+        text, encoding, encoding_from = decoded.text, decoded.encoding, decoded.source
+    else:
+        text = body
+    root = parse_html(text)
+    blocks = page_blocks(root)
+    metas = meta_values(root)
+    ld = json_ld_article(root)
+    prov: dict[str, str] = {}
+
+    title, prov["title"] = _title(root, metas, ld)
+    if not title:
+        raise ExtractionError("no_title", url)
+    paragraphs = find_body(blocks, title)
+    if not paragraphs:
+        raise ExtractionError("empty_body", url)
+    prov["body"] = "body:density"
+
+    lines = labelled_values(blocks)
+
+    published_at = None
+    for key in ("publishdate", "pubdate", "publish_date", "article:published_time",
+                "og:release_date", "datepublished", "releasedate"):
+        if parse_date(metas.get(key)):
+            published_at, prov["published_at"] = parse_date(metas[key]), f"meta:{key}"
+            break
+    if published_at is None and parse_date(ld.get("datePublished")):
+        published_at, prov["published_at"] = parse_date(ld["datePublished"]), "jsonld:datePublished"
+    if published_at is None:
+        for time_el in root.iter("time"):
+            value = parse_date(time_el.get("datetime")) or parse_date("".join(time_el.itertext()))
+            if value:
+                published_at, prov["published_at"] = value, "time"
+                break
+    if published_at is None and "date" in lines and parse_date(lines["date"][0]):
+        published_at, prov["published_at"] = parse_date(lines["date"][0]), lines["date"][1]
+    if published_at is None:
+        title_at = next((i for i, b in enumerate(blocks) if title in b.text), 0)
+        found = noise_free_dates(blocks, title_at)
+        if found:
+            published_at, prov["published_at"] = found
+
+    fields: dict[str, str | None] = {}
+    for kind, meta_keys in (("author", ("author", "article:author")),
+                            ("source", ("contentsource", "source")),
+                            ("editor", ())):
+        value = None
+        if kind in lines:
+            value = clean_name_value(kind, lines[kind][0])
+            if value:
+                prov[kind] = lines[kind][1]
+        if value is None and kind == "author" and json_ld_text(ld.get("author")):
+            value, prov[kind] = json_ld_text(ld.get("author")), "jsonld:author"
+        for key in meta_keys:
+            if value is None and metas.get(key):
+                value, prov[kind] = clean_name_value(kind, metas[key]), f"meta:{key}"
+        fields[kind] = value
+
+    keywords = split_keywords(lines["keywords"][0]) if "keywords" in lines else []
+    if keywords:
+        prov["keywords"] = lines["keywords"][1]
+    else:
+        for key in ("keywords", "news_keywords"):
+            keywords = split_keywords(metas.get(key))
+            if keywords:
+                prov["keywords"] = f"meta:{key}"
+                break
+
+    crumbs = breadcrumb(root, url)
+    if crumbs:
+        prov["breadcrumb"] = "breadcrumb"
+
+    canonical = url
+    link = next((el.get("href") for el in root.iter("link")
+                 if (el.get("rel") or "").lower() == "canonical" and el.get("href")), None)
+    if link:
+        target = urljoin(url, link.strip())
+        if urlsplit(target).netloc == urlsplit(url).netloc:
+            canonical, prov["canonical_url"] = target, "link:canonical"
+
+    return Article(
+        url=url,
+        canonical_url=canonical_url(canonical),
+        title=title,
+        body="\n".join(paragraphs),
+        editor=fields["editor"],
+        keywords=keywords,
+        published_at=published_at,
+        source=fields["source"],
+        author=fields["author"],
+        breadcrumb=crumbs,
+        section=section_of(crumbs),
+        site=urlsplit(url).hostname,
+        fetched_at=fetched_at,
+        status=status,
+        encoding=encoding,
+        encoding_from=encoding_from,
+        provenance=prov,
+    )
+
+
+__all__ = ["ExtractionError", "extract_article", "page_kind", "parse_date"]

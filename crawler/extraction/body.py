@@ -1,0 +1,107 @@
+"""The body finder: which container holds the article, and its paragraphs.
+
+Each text block scores for the container it sits in (a ``<p>`` for its parent, a
+``<div>`` of ``<br>``-separated text for itself) and half as much for the container
+above: one point, one per comma or full stop, up to three for length, scaled
+down by the block's share of link text. The container with the best score after
+its own link density is the body. Inside it, boilerplate (share bars, related
+lists, editor and keyword lines, the headline repeated) is dropped and the
+remaining blocks are the paragraphs, in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .blocks import Block, is_noise
+from .metadata import _LABEL_RE, _CRUMB_LABEL
+
+_PUNCT = re.compile(r"[，。！？；：、,.!?;]")
+_CREDIT_PARENT = frozenset("p li blockquote pre h2 h3 h4 h5 h6 dd dt span font strong b em".split())
+# Short lines that are page furniture, not prose.
+_FURNITURE = re.compile(
+    r"^(?:【?\s*(?:打印|关闭|關閉|收藏|分享到?|返回顶部|返回|字号|字體|字体|大\s*中\s*小|上一篇|下一篇|"
+    r"点击|點擊|扫一扫|掃一掃|相关新闻|相關新聞|相关阅读|延伸阅读|责任编辑|【|\[)[^。]{0,40}$)"
+)
+_MIN_BLOCK = 8
+
+
+def _credit_target(el):
+    parent = el.getparent()
+    if el.tag in _CREDIT_PARENT and parent is not None:
+        return parent
+    return el
+
+
+def _best_container(blocks: list[Block]):
+    scores: dict = defaultdict(float)
+    for block in blocks:
+        n = len(block.text)
+        if block.noisy or n < _MIN_BLOCK or block.element is None:
+            continue
+        score = (1 + len(_PUNCT.findall(block.text)) + min(n / 100, 3)) * (1 - block.link_chars / n)
+        target = _credit_target(block.element)
+        scores[target] += score
+        parent = target.getparent()
+        if parent is not None:
+            scores[parent] += score / 2
+    if not scores:
+        return None, 0.0
+    text_len: dict = defaultdict(int)
+    link_len: dict = defaultdict(int)
+    for block in blocks:
+        if block.element is None:
+            continue
+        for el in (block.element, *block.element.iterancestors()):
+            if el in scores:
+                text_len[el] += len(block.text)
+                link_len[el] += block.link_chars
+    best, best_score = None, 0.0
+    for el, score in scores.items():
+        adjusted = score * (1 - link_len[el] / max(text_len[el], 1))
+        if adjusted > best_score:
+            best, best_score = el, adjusted
+    return best, best_score
+
+
+def _inside(block: Block, container) -> bool:
+    """True when ``block`` is in ``container`` and not in boilerplate below it."""
+    el = block.element
+    while el is not None:
+        if el is container:
+            return True
+        if is_noise(el):
+            return False
+        el = el.getparent()
+    return False
+
+
+def _is_boilerplate_line(text: str, title: str) -> bool:
+    if text == title:
+        return True
+    if len(text) <= 80:
+        if _FURNITURE.match(text) or _CRUMB_LABEL.match(text):
+            return True
+        m = _LABEL_RE.match(text)
+        if m and (":" in m["sep"] or "：" in m["sep"]):
+            return True
+    return False
+
+
+def find_body(blocks: list[Block], title: str = "") -> list[str]:
+    """The article's paragraphs, or [] when no container holds prose."""
+    container, _ = _best_container(blocks)
+    if container is None:
+        return []
+    paragraphs = [b.text for b in blocks if b.element is not None and _inside(b, container)]
+    return [p for p in paragraphs if not _is_boilerplate_line(p, title)]
+
+
+def prose_score(blocks: list[Block]) -> tuple[int, int]:
+    """(characters, sentence ends) in the best container: how article-like a page is."""
+    container, _ = _best_container(blocks)
+    if container is None:
+        return 0, 0
+    text = "".join(b.text for b in blocks if b.element is not None and _inside(b, container))
+    return len(text), len(re.findall(r"[。！？!?]", text))

@@ -1,0 +1,42 @@
+"""The ``Article`` item: one news article as the pipelines and the database see it.
+
+Extraction (:mod:`crawler.extract`) fills it; pipelines touch it only through
+``itemadapter.ItemAdapter``, so plain dicts with the same keys work in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Article:
+    url: str
+    """The URL the page was fetched from."""
+    canonical_url: str
+    """The article's key: ``<link rel=canonical>`` when the page has one, else the URL,
+    canonicalised and stripped of tracking parameters (see :mod:`crawler.urls`)."""
+    title: str
+    body: str
+    """Paragraphs, separated by ``\\n``."""
+    editor: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    """ISO 8601; ``+08:00`` when the page gives a time but no zone; date only when
+    the page shows only a date."""
+    source: str | None = None
+    author: str | None = None
+    breadcrumb: list[dict] = field(default_factory=list)
+    """``[{"name": "首页", "url": "http://…/"}, …]`` as shown on the page."""
+    section: str | None = None
+    """The last breadcrumb crumb that names a section (not 正文/首页)."""
+    site: str | None = None
+    """Host name of the site the article was found on."""
+    fetched_at: str | None = None
+    status: int | None = None
+    encoding: str | None = None
+    """The encoding the bytes were decoded with (``gb18030`` for GBK/GB2312 pages)."""
+    encoding_from: str | None = None
+    """Where that encoding came from: ``bom``, ``header``, ``meta``, ``detected`` or ``default``."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """Field name -> the extraction rule that produced it (e.g. ``"meta:ArticleTitle"``)."""

@@ -1,0 +1,1 @@
+"""Spiders decide what to follow; extraction (crawler.extraction) reads the pages."""

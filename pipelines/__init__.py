@@ -1,0 +1,7 @@
+"""Item pipelines, one job each, in the order ``ITEM_PIPELINES`` runs them:
+
+- ``pipelines.sqlite.SQLiteWriterPipeline`` (900): batched upserts into SQLite.
+
+Pipelines read their settings in ``from_crawler`` and touch items only through
+``itemadapter.ItemAdapter``, so plain dicts work as well as ``Article`` items.
+"""
