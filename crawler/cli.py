@@ -43,7 +43,7 @@ def run_crawl(start_url: str, db_path: str, extra_settings: dict | None = None) 
     from .spiders.news import NewsSpider
 
     settings = _project_settings({"SQLITE_PATH": db_path, **(extra_settings or {})})
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, start_url=start_url)
     process.start()

@@ -36,6 +36,14 @@ ITEM_PIPELINES = {
     "pipelines.sqlite.SQLiteWriterPipeline": 900,
 }
 
+# --- Extensions ------------------------------------------------------------------
+EXTENSIONS = {
+    "crawler.extensions.runs.CrawlRunRecorder": 500,
+}
+# Record each crawl (arguments, start, end, finish reason, all stats) in the
+# crawl_runs table of SQLITE_PATH.
+CRAWL_RUNS_ENABLED = True
+
 # --- News spider ---------------------------------------------------------------
 # Follow links from article pages too, not only their breadcrumb trail. Off: list
 # pages reach every article, and article pages are full of related-article links

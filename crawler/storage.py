@@ -1,7 +1,7 @@
 """The SQLite database the crawls produce: schema and batched article upserts.
 
-One table for now, ``articles``, keyed by canonical URL (the schema is in the
-README). The database runs in WAL mode so that queries can read while a crawl
+Tables: ``articles``, keyed by canonical URL, and ``crawl_runs``, one row per
+crawl with its stats (the schema is in the README). The database runs in WAL mode so that queries can read while a crawl
 writes. The writer pipeline (``pipelines/sqlite.py``) and the command line use
 this module; nothing else touches SQL.
 """
@@ -72,6 +72,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     articles.create(ARTICLE_COLUMNS, pk="canonical_url", not_null=["url", "title", "body"], if_not_exists=True)
     for columns in (["site", "section"], ["published_at"], ["editor"]):
         articles.create_index(columns, if_not_exists=True)
+    ensure_runs_table(db)
 
 
 def article_row(item: dict, now: str | None = None) -> dict:
@@ -91,3 +92,22 @@ def upsert_articles(db: sqlite_utils.Database, rows: list[dict]) -> None:
         return
     with db.conn:
         db.conn.executemany(_UPSERT, rows)
+
+
+def ensure_runs_table(db: sqlite_utils.Database) -> None:
+    db["crawl_runs"].create(
+        {"id": int, "spider": str, "args": str, "started_at": str, "finished_at": str,
+         "finish_reason": str, "items_stored": int, "stats": str},
+        pk="id", if_not_exists=True,
+    )
+
+
+def record_run(db: sqlite_utils.Database, run: dict) -> int:
+    """Insert one ``crawl_runs`` row; returns its id."""
+    ensure_runs_table(db)
+    with db.conn:
+        cursor = db.conn.execute(
+            f"INSERT INTO crawl_runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
+            list(run.values()),
+        )
+    return cursor.lastrowid

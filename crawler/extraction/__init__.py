@@ -27,7 +27,7 @@ from .blocks import clean_text, page_blocks, parse_html
 from .body import find_body, prose_score
 from .dates import parse_date
 from .metadata import (
-    breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values,
+    breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values, link_texts,
     meta_values, noise_free_dates, section_of, split_keywords,
 )
 
@@ -165,7 +165,12 @@ def extract_article(
                 value, prov[kind] = clean_name_value(kind, metas[key]), f"meta:{key}"
         fields[kind] = value
 
-    keywords = split_keywords(lines["keywords"][0]) if "keywords" in lines else []
+    keywords = []
+    if "keywords" in lines:
+        value, rule, block = lines["keywords"]
+        tags = link_texts(block)
+        # Adjacent tag links render as separate words but join in the text.
+        keywords = split_keywords(" ".join(tags)) if len(tags) > 1 else split_keywords(value)
     if keywords:
         prov["keywords"] = lines["keywords"][1]
     else:

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 
 from .blocks import Block, is_noise
-from .metadata import _LABEL_RE, _CRUMB_LABEL
+from .metadata import _CRUMB_LABEL, _LABEL_RE, _STRIP_PINYIN
 
 _PUNCT = re.compile(r"[，。！？；：、,.!?;]")
 _CREDIT_PARENT = frozenset("p li blockquote pre h2 h3 h4 h5 h6 dd dt span font strong b em".split())
@@ -80,7 +80,7 @@ def _inside(block: Block, container) -> bool:
 def _is_boilerplate_line(text: str, title: str) -> bool:
     if text == title:
         return True
-    if len(text) <= 80:
+    if len(_STRIP_PINYIN.sub("", text)) <= 80:
         if _FURNITURE.match(text) or _CRUMB_LABEL.match(text):
             return True
         m = _LABEL_RE.match(text)

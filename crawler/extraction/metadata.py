@@ -44,7 +44,7 @@ _LABEL_RE = re.compile(
 _AUTHOR_SLASH = re.compile(r"(?:^|(?<=[\s【\[（(]))文\s*[/／｜|]\s*(?P<value>[^\s/／|｜】\])）]{2,12})")
 _STRIP_PINYIN = re.compile(_PINYIN_CORE)
 _VALUE_END = re.compile(r"[【\[|｜丨]|(?<!\d)(?:19|20)\d{2}[-/.年]")
-_NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·•.]{1,12}$")
+_NAME = re.compile(rf"^(?:[\u3400-\u9fffA-Za-z·•.]{_PINYIN}){{1,12}}$")
 _KEYWORD_SPLIT = re.compile(r"[\s,，、;；|｜/]+")
 _TRIM = " :：,，.。;；、()（）[]【】<>《》\"'“”"
 _TRIM_KEEP_PARENS = _TRIM.replace("()（）", "")
@@ -68,7 +68,7 @@ def _names(value: str, limit: int = 4) -> str | None:
     """Leading name-like tokens of ``value`` ("李四 王五 返回顶部" -> "李四 王五")."""
     names = []
     for token in value.split():
-        token = token.strip(_TRIM)
+        token = _trim_balanced(token)
         if not token or not _NAME.match(token):
             break
         names.append(token)
@@ -77,8 +77,8 @@ def _names(value: str, limit: int = 4) -> str | None:
     return " ".join(names) or None
 
 
-def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str]]:
-    """kind -> (raw value, rule) for the first labelled line of each kind.
+def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
+    """kind -> (raw value, rule, block) for the first labelled line of each kind.
 
     >>> from .blocks import Block
     >>> vals = labelled_values([Block(None, "发布时间：2016-08-04 10:21 来源：海州日报 作者：张三", 0, False),
@@ -86,7 +86,7 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str]]:
     >>> {k: v[0] for k, v in vals.items()}
     {'date': '2016-08-04 10:21', 'source': '海州日报', 'author': '张三', 'editor': '李四'}
     """
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, tuple[str, str, Block]] = {}
     for block in blocks:
         text = block.text
         if len(text) > 300:
@@ -105,20 +105,20 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str]]:
                     value = value[: cut.start()]
             value = _trim_balanced(value)
             if value:
-                found[kind] = (value, "line:" + _STRIP_PINYIN.sub("", m["label"]))
+                found[kind] = (value, "line:" + _STRIP_PINYIN.sub("", m["label"]), block)
         if "author" not in found:
             m = _AUTHOR_SLASH.search(text)
             if m and len(text) < 80:
-                found["author"] = (m["value"], "line:文/")
+                found["author"] = (m["value"], "line:文/", block)
     return found
 
 
 def clean_name_value(kind: str, value: str) -> str | None:
     """Editor/author values are names; source keeps its first token."""
-    value = re.sub(r"[（(【\[].*?[)）】\]]", " ", value)  # 李四（实习） -> 李四
+    value = re.sub(r"(?!" + _PINYIN_CORE + r")[（(【\[].*?[)）】\]]", " ", value)  # 李四（实习） -> 李四
     value = re.sub(r"[_\s]*[A-Z]{1,3}\d{3,}\s*$", "", value)  # staff codes: 李四_NF4425
     if kind == "source":
-        token = value.split()[0].strip(_TRIM) if value.split() else ""
+        token = _trim_balanced(value.split()[0]) if value.split() else ""
         return token or None
     return _names(value)
 
@@ -133,6 +133,14 @@ def split_keywords(value: str | None) -> list[str]:
         if kw and kw not in out and len(kw) <= 30:
             out.append(kw)
     return out
+
+
+def link_texts(block: Block) -> list[str]:
+    """Texts of the links in a block's element: tag lists (标签：<a>夜经济</a><a>白沙县</a>)."""
+    if block.element is None:
+        return []
+    texts = (clean_text("".join(a.itertext())) for a in block.element.iter("a"))
+    return [t for t in texts if t and t in block.text]
 
 
 def meta_values(root) -> dict[str, str]:

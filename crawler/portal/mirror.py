@@ -18,10 +18,11 @@ from functools import lru_cache
 # Share of converted characters that get a pinyin annotation; the real mirror
 # annotates most but not all (首頁(yè) is annotated where 黨 is not).
 PINYIN_RATE = 0.7
-# Rates of the doubled forms, close to what the mirror page we copied shows.
-DOUBLE_COMMA_RATE = 0.4
-COMMA_DUN_RATE = 0.4
-COMMA_PERIOD_RATE = 0.35
+# Rates of the doubled forms, close to those counted on the copied mirror page
+# (about 60% of ，, 、 and 。 come out with an extra comma there).
+DOUBLE_COMMA_RATE = 0.55
+COMMA_DUN_RATE = 0.6
+COMMA_PERIOD_RATE = 0.65
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 

@@ -1,0 +1,118 @@
+"""End to end: `scrapy crawl news` against the sample portal, into SQLite.
+
+The portal's generator knows what it published (``portal.articles``,
+``portal.expected``); these tests hold the database and the crawl's stats to it.
+"""
+
+import json
+import sqlite3
+import subprocess
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import REPO
+
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+        "-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32"]
+
+
+@pytest.fixture(scope="module")
+def crawl(portal_server, tmp_path_factory, python):
+    db_path = tmp_path_factory.mktemp("crawl") / "news.db"
+    scrapy = [python, "-m", "scrapy"]
+    proc = subprocess.run(
+        [*scrapy, "crawl", "news", "-a", f"start_url={portal_server.url}", "-s", f"SQLITE_PATH={db_path}",
+         "-s", "LOG_LEVEL=INFO", *FAST],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    rows = {r["canonical_url"]: dict(r) for r in conn.execute("select * from articles")}
+    run = dict(conn.execute("select * from crawl_runs order by id desc limit 1").fetchone())
+    stats = json.loads(run["stats"])
+    return {"rows": rows, "run": run, "stats": stats, "log": proc.stderr, "base": portal_server.url.rstrip("/")}
+
+
+def test_stores_exactly_the_valid_articles(crawl, portal):
+    base = crawl["base"]
+    expected_urls = {base + a.url_path for a in portal.articles}
+    assert len(portal.articles) == portal.expected["article_pages_valid"]
+    assert set(crawl["rows"]) == expected_urls
+    assert crawl["run"]["finish_reason"] == "finished"
+    assert crawl["run"]["items_stored"] >= len(expected_urls)
+
+
+def test_drops_are_counted_with_reasons(crawl, portal):
+    stats, exp = crawl["stats"], portal.expected
+    assert stats.get("extract/dropped/no_title") == exp["dropped"]["no_title"]
+    assert stats.get("extract/dropped/empty_body") == exp["dropped"]["empty_body"]
+    assert stats.get("news/skipped/non_html") == len(exp["non_html_urls"])
+    assert stats.get("httperror/response_ignored_status_count/404") == len(exp["not_found_urls"])
+    assert stats.get("httperror/response_ignored_status_count/500") == len(exp["server_error_urls"])
+    assert stats.get("retry/max_reached") == len(exp["server_error_urls"])
+    assert "Dropped page: no_title" in crawl["log"]
+
+
+def test_robots_and_offsite_are_respected(crawl, portal):
+    stats, exp = crawl["stats"], portal.expected
+    assert stats.get("robotstxt/forbidden") == len(exp["robots_disallowed_urls"])
+    assert stats.get("offsite/domains") == len(exp["offsite_domains"])
+    assert stats.get("offsite/filtered") >= len(exp["offsite_domains"])
+    hosts = {urlsplit(u).hostname for u in crawl["rows"]}
+    assert hosts == {"127.0.0.1"}
+
+
+def test_sections_found_only_through_breadcrumbs(crawl, portal):
+    base = crawl["base"]
+    by_id = {a.id: a for a in portal.articles}
+    hidden = portal.expected["breadcrumb_only_articles"]
+    assert hidden
+    for article_id in hidden:
+        assert base + by_id[article_id].url_path in crawl["rows"]
+
+
+def test_field_values_of_every_article(crawl, portal):
+    """Every stored row against the generator's truth, field by field."""
+    base = crawl["base"]
+    mismatches = []
+    for truth in portal.articles:
+        row = crawl["rows"][base + truth.url_path]
+        got = {
+            "title": row["title"], "body": row["body"], "editor": row["editor"], "source": row["source"],
+            "author": row["author"], "published_at": row["published_at"], "section": row["section"],
+            "keywords": json.loads(row["keywords"]),
+            "breadcrumb": [c["name"] for c in json.loads(row["breadcrumb"])],
+        }
+        want = {
+            "title": truth.title, "body": truth.body, "editor": truth.editor, "source": truth.source,
+            "author": truth.author, "published_at": truth.published_at, "section": truth.section,
+            "keywords": truth.keywords, "breadcrumb": [c["name"] for c in truth.breadcrumb],
+        }
+        for field in want:
+            if got[field] != want[field]:
+                mismatches.append((truth.id, truth.template, field, got[field], want[field]))
+    assert not mismatches, mismatches[:10]
+
+
+def test_gbk_pages_decoded_and_recorded(crawl, portal):
+    base = crawl["base"]
+    gbk = [a for a in portal.articles if a.encoding.lower() in ("gbk", "gb2312", "gb18030")]
+    assert gbk
+    for truth in gbk:
+        row = crawl["rows"][base + truth.url_path]
+        assert row["encoding"] == "gb18030"
+        expected_from = "detected" if truth.charset_declared == "wrong" else None
+        if expected_from:
+            assert row["encoding_from"] == expected_from
+        else:
+            assert row["encoding_from"] in ("header", "meta")
+    wrong = [a for a in portal.articles if a.charset_declared == "wrong"]
+    assert len(wrong) == 1
+
+
+def test_duplicate_urls_collapse_by_canonical_url(crawl, portal):
+    """Print views and tracking-parameter links give no rows of their own."""
+    assert portal.expected["print_views"] > 0 and portal.expected["tracking_variants"] > 0
+    assert not [u for u in crawl["rows"] if "utm_" in u or "from=" in u or "_print" in u]
