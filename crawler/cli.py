@@ -3,6 +3,7 @@
     python -m crawler demo [--db PATH]          serve the sample portal, crawl it, summarise
     python -m crawler extract FILE... [--url U] one JSON line per file, as the spider extracts
     python -m crawler serve-portal [--port N]   serve the sample portal alone
+    python -m crawler repair [--jsonl]          repair text from stdin to stdout
 """
 
 from __future__ import annotations
@@ -129,6 +130,40 @@ def cmd_extract(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_repair(args) -> int:
+    from .repair import repair_document
+
+    if not args.jsonl:
+        text = sys.stdin.read()
+        lines = text.split("\n")
+        result = repair_document(lines)
+        sys.stdout.write("\n".join(result.texts))
+        if args.explain:
+            print(f"repairs: {', '.join(result.repairs) or 'none'}; flags: {', '.join(result.flags) or 'none'}",
+                  file=sys.stderr)
+        return 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            print(f"repair: line {number} is not JSON ({exc}); each line must be an object with a \"text\" string",
+                  file=sys.stderr)
+            return 2
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            print(f"repair: line {number} has no \"text\" string; each line must be an object with one",
+                  file=sys.stderr)
+            return 2
+        result = repair_document(record["text"].split("\n"))
+        record["text"] = "\n".join(result.texts)
+        record["repairs"] = result.repairs
+        if result.flags:
+            record["repair_flags"] = result.flags
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
 def cmd_serve_portal(args) -> int:
     from .portal import serve_portal
 
@@ -157,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("files", nargs="+", metavar="FILE")
     extract.add_argument("--url", help="the URL the page came from (default: the file's file:// URL)")
     extract.set_defaults(func=cmd_extract)
+
+    repair = sub.add_parser("repair", help="repair text from stdin to stdout, as one document",
+                            description="Repair mojibake and mirror-site damage in text read from stdin. "
+                                        "Example: echo '統(tǒng)戰(zhàn)工作,,會議' | python -m crawler repair")
+    repair.add_argument("--jsonl", action="store_true",
+                        help="each input line is a JSON object whose \"text\" is repaired as one document; "
+                             "written back with \"text\" replaced and the fixers' names under \"repairs\"")
+    repair.add_argument("--explain", action="store_true", help="print the fixers that changed the text on stderr")
+    repair.set_defaults(func=cmd_repair)
 
     serve = sub.add_parser("serve-portal", help="serve the sample portal until Ctrl-C")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")

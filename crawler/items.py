@@ -40,3 +40,10 @@ class Article:
     """Where that encoding came from: ``bom``, ``header``, ``meta``, ``detected`` or ``default``."""
     provenance: dict[str, str] = field(default_factory=dict)
     """Field name -> the extraction rule that produced it (e.g. ``"meta:ArticleTitle"``)."""
+    repairs: list[str] = field(default_factory=list)
+    """Names of the repair fixers that changed this article (``pinyin_annotations`` …)."""
+    repair_flags: list[str] = field(default_factory=list)
+    """``unrecoverable`` (bytes were lost before we got the page) or ``guessed``."""
+    title_simplified: str | None = None
+    """OpenCC t2s of the title, when it differs from the title (Traditional pages)."""
+    body_simplified: str | None = None

@@ -33,8 +33,16 @@ TELNETCONSOLE_ENABLED = False
 
 # --- Item pipelines, in order (see pipelines/__init__.py) --------------------
 ITEM_PIPELINES = {
+    "pipelines.repair.RepairPipeline": 100,
     "pipelines.sqlite.SQLiteWriterPipeline": 900,
 }
+
+# --- Repair pipeline (pipelines/repair.py, crawler/repair/) ---------------------
+# Repair mojibake, mirror-site pinyin and punctuation damage in every article.
+REPAIR_ENABLED = True
+# Also store OpenCC t2s forms of title and body (title_simplified, body_simplified)
+# where they differ, so Traditional copies can be searched as Simplified.
+REPAIR_SIMPLIFIED = True
 
 # --- Extensions ------------------------------------------------------------------
 EXTENSIONS = {

@@ -34,10 +34,14 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "encoding": str,
     "encoding_from": str,
     "provenance": str,     # JSON {field: rule}
+    "repairs": str,        # JSON list of fixer names
+    "repair_flags": str,   # JSON list
+    "title_simplified": str,
+    "body_simplified": str,
     "first_stored_at": str,
     "updated_at": str,
 }
-JSON_COLUMNS = ("keywords", "breadcrumb", "provenance")
+JSON_COLUMNS = ("keywords", "breadcrumb", "provenance", "repairs", "repair_flags")
 # Columns taken from the item; the rest are the writer's bookkeeping.
 ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c not in ("first_stored_at", "updated_at"))
 
@@ -70,6 +74,10 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
 def ensure_schema(db: sqlite_utils.Database) -> None:
     articles = db["articles"]
     articles.create(ARTICLE_COLUMNS, pk="canonical_url", not_null=["url", "title", "body"], if_not_exists=True)
+    # Databases made by an earlier version lack the newer columns: add them.
+    for column, kind in ARTICLE_COLUMNS.items():
+        if column not in articles.columns_dict:
+            articles.add_column(column, kind)
     for columns in (["site", "section"], ["published_at"], ["editor"]):
         articles.create_index(columns, if_not_exists=True)
     ensure_runs_table(db)

@@ -9,9 +9,12 @@ import sqlite3
 import subprocess
 from urllib.parse import urlsplit
 
+import opencc
 import pytest
 
 from conftest import REPO
+
+S2T = opencc.OpenCC("s2t")
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32"]
@@ -73,9 +76,28 @@ def test_sections_found_only_through_breadcrumbs(crawl, portal):
         assert base + by_id[article_id].url_path in crawl["rows"]
 
 
+def _expected_fields(truth, by_id):
+    """What the row must hold: the page's truth; for a mirror copy, its original in
+    Traditional characters (the repair pipeline removes the mirror's pinyin and
+    restores its punctuation, and keeps the Traditional text)."""
+    want = {
+        "title": truth.title, "body": truth.body, "editor": truth.editor, "source": truth.source,
+        "author": truth.author, "published_at": truth.published_at, "section": truth.section,
+        "keywords": truth.keywords, "breadcrumb": [c["name"] for c in truth.breadcrumb],
+    }
+    if truth.kind == "mirror":
+        original = by_id[truth.canonical_of]
+        for field in ("title", "body", "editor", "section"):
+            want[field] = S2T.convert(getattr(original, field))
+        want["keywords"] = [S2T.convert(k) for k in original.keywords]
+        want["breadcrumb"] = [S2T.convert(c["name"]) for c in original.breadcrumb]
+    return want
+
+
 def test_field_values_of_every_article(crawl, portal):
     """Every stored row against the generator's truth, field by field."""
     base = crawl["base"]
+    by_id = {a.id: a for a in portal.articles}
     mismatches = []
     for truth in portal.articles:
         row = crawl["rows"][base + truth.url_path]
@@ -85,15 +107,30 @@ def test_field_values_of_every_article(crawl, portal):
             "keywords": json.loads(row["keywords"]),
             "breadcrumb": [c["name"] for c in json.loads(row["breadcrumb"])],
         }
-        want = {
-            "title": truth.title, "body": truth.body, "editor": truth.editor, "source": truth.source,
-            "author": truth.author, "published_at": truth.published_at, "section": truth.section,
-            "keywords": truth.keywords, "breadcrumb": [c["name"] for c in truth.breadcrumb],
-        }
+        want = _expected_fields(truth, by_id)
         for field in want:
             if got[field] != want[field]:
                 mismatches.append((truth.id, truth.template, field, got[field], want[field]))
     assert not mismatches, mismatches[:10]
+
+
+def test_mirror_copies_stored_repaired_with_simplified_forms(crawl, portal):
+    base = crawl["base"]
+    by_id = {a.id: a for a in portal.articles}
+    mirrors = [a for a in portal.articles if a.kind == "mirror"]
+    assert len(mirrors) == portal.expected["mirror_copies"] > 0
+    for truth in mirrors:
+        row = crawl["rows"][base + truth.url_path]
+        original = by_id[truth.canonical_of]
+        assert (row["title_simplified"], row["body_simplified"]) == (original.title, original.body)
+        assert json.loads(row["repairs"])[:2] == ["pinyin_annotations", "fullwidth_punctuation"]
+    originals = [a for a in portal.articles if a.kind == "original"]
+    for truth in originals[:50]:
+        row = crawl["rows"][base + truth.url_path]
+        assert row["title_simplified"] is None and json.loads(row["repairs"]) == []
+    stats = crawl["stats"]
+    assert stats["repair/pinyin_annotations"] == len(mirrors)
+    assert stats["repair/fullwidth_punctuation"] == len(mirrors)
 
 
 def test_gbk_pages_decoded_and_recorded(crawl, portal):
