@@ -20,17 +20,21 @@ BLOCK_TAGS = frozenset(
     "pre section summary table tbody td tfoot th thead tr ul".split()
 )
 SKIP_TAGS = frozenset("script style noscript template iframe object embed svg select option textarea button head title".split())
-# class/id tokens of boilerplate containers. Whole tokens or their prefixes only:
-# TRS's body container is ``TRS_Editor``, so "editor" must not be noise.
-_NOISE = re.compile(
-    r"(?:^|[\s_-])(?:share|bdshare|bshare|jiathis|comments?|pinglun|footer|foot|copyright|banquan|"
-    r"nav|navbar|menu|sidebar|side|aside|related|relate|xgwz|xgxw|xgxx|xglj|recommend|tuijian|"
-    r"hot|rank|ads?|advert|guanggao|print|dayin|tools?|pager|pagination|fenye|page-?nav|"
-    r"breadcrumbs?|crumbs?|location|position|weizhi|dqwz|login|search|friend-?links?|yqlj)"
-    r"(?:$|[\s_\d-])",
-    re.IGNORECASE,
+# Words that name boilerplate containers in class/id attributes. A class token is
+# boilerplate when its first or last word (split at - and _) is one of these:
+# "share-bar", "post-comments", "sidebar-second" are; "content-with-sidebar-wrp"
+# and "one-sidebar" (body classes of Drupal pages) are not. TRS's body container is
+# ``TRS_Editor``, so "editor" is not a noise word.
+_NOISE_WORDS = frozenset(
+    "share sharing bdshare bshare jiathis social comment comments pinglun footer foot copyright banquan "
+    "nav navbar navigation menu sidebar aside related relate relates xgwz xgxw xgxx xglj recommend "
+    "recommended tuijian hot rank ad ads advert advertisement guanggao print dayin tool tools toolbar "
+    "pager pagination fenye pagenav breadcrumb breadcrumbs crumb crumbs location position weizhi dqwz "
+    "login search friendlink yqlj newsletter subscribe cookie cookies popup modal promo".split()
 )
+_TOKEN_WORDS = re.compile(r"[-_]+")
 _NOISE_TAGS = frozenset({"nav", "footer", "aside"})
+_NEVER_NOISE = frozenset({"html", "body", "main", "article"})
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 
 
@@ -44,10 +48,18 @@ def clean_text(text: str) -> str:
 
 
 def is_noise(el) -> bool:
-    if el.tag in _NOISE_TAGS:
+    """True for boilerplate containers: nav/footer/aside, or a class/id naming one."""
+    tag = el.tag
+    if tag in _NOISE_TAGS:
         return True
-    attrs = f"{el.get('class', '')} {el.get('id', '')}"
-    return bool(attrs.strip()) and _NOISE.search(attrs) is not None
+    if tag in _NEVER_NOISE:
+        return False
+    attrs = f"{el.get('class', '')} {el.get('id', '')}".lower()
+    for token in attrs.split():
+        words = [w for w in _TOKEN_WORDS.split(token) if w]
+        if words and (words[0] in _NOISE_WORDS or words[-1] in _NOISE_WORDS):
+            return True
+    return False
 
 
 @dataclass
