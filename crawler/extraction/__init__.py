@@ -24,8 +24,9 @@ from ..decoding import decode_html
 from ..items import Article
 from ..urls import canonical_url
 from .blocks import clean_text, page_blocks, parse_html
-from .body import find_body, prose_score
+from .body import best_container, body_paragraphs, body_start, prose_score
 from .dates import parse_date
+from .title import find_title
 from .metadata import (
     breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values, link_texts,
     meta_values, noise_free_dates, section_of, split_keywords,
@@ -40,7 +41,6 @@ class ExtractionError(ValueError):
         self.reason = reason
 
 
-_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—|-\s|\s-)\s*")
 # URL shapes of article pages in Chinese CMSs: TRS t20160804_1234.html, Founder
 # content_1234.htm, dated folders, /article/, /detail/, long numeric ids.
 _ARTICLE_URL = re.compile(
@@ -68,34 +68,6 @@ def page_kind(url: str, body: bytes | str | None = None, content_type: str | byt
     return "article" if chars >= 200 and sentences >= 3 else "list"
 
 
-def _title(root, metas: dict, ld: dict) -> tuple[str | None, str]:
-    doc_title = clean_text("".join(root.findtext(".//title") or ""))
-    for key in ("articletitle",):
-        if metas.get(key):
-            return metas[key], f"meta:{key}"
-    headings = []
-    for tag in ("h1", "h2"):
-        for el in root.iter(tag):
-            text = clean_text("".join(el.itertext()))
-            if 4 <= len(text) <= 150:
-                headings.append((tag, text))
-    for tag, text in headings:  # a heading that the <title> repeats is the headline
-        if doc_title and (doc_title.startswith(text) or text in doc_title):
-            return text, f"{tag}~title"
-    if ld.get("headline"):
-        return clean_text(str(ld["headline"])), "jsonld:headline"
-    if metas.get("og:title"):
-        return metas["og:title"], "meta:og:title"
-    for tag, text in headings:
-        if tag == "h1":
-            return text, "h1"
-    if doc_title:
-        parts = [p for p in _TITLE_SPLIT.split(doc_title) if p]
-        if parts:
-            return max(parts, key=len) if len(parts[0]) < 4 else parts[0], "title"
-    return None, ""
-
-
 def extract_article(
     url: str,
     body: bytes | str,
@@ -117,10 +89,15 @@ def extract_article(
     ld = json_ld_article(root)
     prov: dict[str, str] = {}
 
-    title, prov["title"] = _title(root, metas, ld)
+    container = best_container(blocks)
+    start = body_start(blocks, container)
+    structured = [(metas[k], f"meta:{k}") for k in ("articletitle", "og:title", "twitter:title") if metas.get(k)]
+    if isinstance(ld.get("headline"), str):
+        structured.append((ld["headline"], "jsonld:headline"))
+    title, prov["title"], title_at = find_title(blocks, start, root.findtext(".//title") or "", structured)
     if not title:
         raise ExtractionError("no_title", url)
-    paragraphs = find_body(blocks, title)
+    paragraphs = body_paragraphs(blocks, container, title)
     if not paragraphs:
         raise ExtractionError("empty_body", url)
     prov["body"] = "body:density"
@@ -144,7 +121,8 @@ def extract_article(
     if published_at is None and "date" in lines and parse_date(lines["date"][0]):
         published_at, prov["published_at"] = parse_date(lines["date"][0]), lines["date"][1]
     if published_at is None:
-        title_at = next((i for i, b in enumerate(blocks) if title in b.text), 0)
+        if title_at < 0:
+            title_at = next((i for i, b in enumerate(blocks) if title in b.text), 0)
         found = noise_free_dates(blocks, title_at)
         if found:
             published_at, prov["published_at"] = found

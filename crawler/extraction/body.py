@@ -34,7 +34,7 @@ def _credit_target(el):
     return el
 
 
-def _best_container(blocks: list[Block]):
+def _scored_container(blocks: list[Block]):
     scores: dict = defaultdict(float)
     for block in blocks:
         n = len(block.text)
@@ -89,9 +89,22 @@ def _is_boilerplate_line(text: str, title: str) -> bool:
     return False
 
 
-def find_body(blocks: list[Block], title: str = "") -> list[str]:
-    """The article's paragraphs, or [] when no container holds prose."""
-    container, _ = _best_container(blocks)
+def best_container(blocks: list[Block]):
+    """The element holding the article's prose, or None."""
+    return _scored_container(blocks)[0]
+
+
+def body_start(blocks: list[Block], container) -> int:
+    """Index of the first block inside ``container`` (len(blocks) when None)."""
+    if container is not None:
+        for index, block in enumerate(blocks):
+            if block.element is not None and _inside(block, container):
+                return index
+    return len(blocks)
+
+
+def body_paragraphs(blocks: list[Block], container, title: str = "") -> list[str]:
+    """The article's paragraphs inside ``container``, boilerplate lines dropped."""
     if container is None:
         return []
     paragraphs = [b.text for b in blocks if b.element is not None and _inside(b, container)]
@@ -100,7 +113,7 @@ def find_body(blocks: list[Block], title: str = "") -> list[str]:
 
 def prose_score(blocks: list[Block]) -> tuple[int, int]:
     """(characters, sentence ends) in the best container: how article-like a page is."""
-    container, _ = _best_container(blocks)
+    container = best_container(blocks)
     if container is None:
         return 0, 0
     text = "".join(b.text for b in blocks if b.element is not None and _inside(b, container))
