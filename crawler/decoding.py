@@ -122,11 +122,26 @@ def _strict(body: bytes, encoding: str) -> str | None:
         return None
 
 
+def _nearly(body: bytes, encoding: str) -> str | None:
+    """``body`` decoded with replacement, if a few bad bytes are all that is wrong."""
+    text = body.decode(encoding, errors="replace")
+    bad = text.count("\ufffd")
+    non_ascii = len(_NON_ASCII.findall(text))
+    if non_ascii and bad <= max(2, non_ascii // 500) and not looks_misdecoded(text.replace("\ufffd", "")):
+        return text
+    return None
+
+
 def _detect(body: bytes) -> tuple[str, str] | None:
-    """Strict UTF-8, then strict GB18030, then charset-normalizer's best guess."""
+    """Strict UTF-8, then strict GB18030, then either with a few bad bytes (pages are
+    often cut or patched), then charset-normalizer's best guess."""
     for encoding in ("utf-8", "gb18030"):
         text = _strict(body, encoding)
         if text is not None and not looks_misdecoded(text):
+            return text, encoding
+    for encoding in ("utf-8", "gb18030"):
+        text = _nearly(body, encoding)
+        if text is not None:
             return text, encoding
     from charset_normalizer import from_bytes  # imported lazily: rarely needed
 

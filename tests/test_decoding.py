@@ -54,3 +54,11 @@ def test_unknown_charset_label_falls_back():
 def test_latin_text_with_accents_is_not_misdecoded():
     assert not looks_misdecoded("Le café de la gare, naïve façade, à côté du théâtre. " * 5)
     assert looks_misdecoded("¹ØÓÚ½øÒ»²½¼ÓÇ¿Í³Õ½¹¤×÷µÄÒâ¼û" * 2)
+
+
+def test_undeclared_gbk_with_a_few_bad_bytes_is_still_gbk():
+    """Cut or patched pages: a stray invalid byte must not send detection to a Cyrillic codepage."""
+    body = ("<p>" + "八路军总司令朱德率领刚刚改编完的八路军三个主力师东渡黄河。" * 20 + "</p>").encode("gbk")
+    body = body[:300] + b"\xff" + body[300:]
+    d = decode_html(body)
+    assert d.encoding == "gb18030" and "八路军总司令" in d.text

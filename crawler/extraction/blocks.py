@@ -38,13 +38,17 @@ _NEVER_NOISE = frozenset({"html", "body", "main", "article"})
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 
 
-def clean_text(text: str) -> str:
-    """Fold runs of whitespace (incl. NBSP and ideographic spaces) to one space, strip.
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
-    >>> clean_text("\\u3000\\u3000海州市　召开\\xa0会议 \\n")
+
+def clean_text(text: str) -> str:
+    """Fold runs of whitespace (incl. NBSP and ideographic spaces) to one space, strip;
+    drop private-use characters (icon fonts draw their glyphs there).
+
+    >>> clean_text("\\u3000\\u3000海州市　召开\\xa0会议 \\ue004\\n")
     '海州市 召开 会议'
     """
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _PRIVATE_USE.sub("", text)).strip()
 
 
 def is_noise(el) -> bool:

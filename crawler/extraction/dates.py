@@ -17,6 +17,24 @@ _DATE = re.compile(
 )
 
 
+# M/D/YYYY with a 12-hour clock, as ASP/IIS pages print it: 7/5/2005 9:23:57 PM.
+_US_DATE = re.compile(
+    r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?!\d)"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp][Mm]))?"
+)
+
+
+def _us_date(text: str) -> tuple[str, int] | None:
+    m = _US_DATE.search(text)
+    if not m or not (1 <= int(m["m"]) <= 12 and 1 <= int(m["d"]) <= 31):
+        return None
+    date = f"{int(m['y']):04d}-{int(m['m']):02d}-{int(m['d']):02d}"
+    if m["H"] is None:
+        return date, m.start()
+    hour = int(m["H"]) % 12 + (12 if m["ampm"].lower() == "pm" else 0)
+    return f"{date}T{hour:02d}:{int(m['M']):02d}:{int(m['S'] or 0):02d}{BEIJING}", m.start()
+
+
 def find_date(text: str) -> tuple[str, int] | None:
     """The first valid date in ``text`` as (ISO string, position), or None.
 
@@ -28,6 +46,8 @@ def find_date(text: str) -> tuple[str, int] | None:
     '2016-08-04T10:21:00+00:00'
     >>> find_date("电话 2016-13-45") is None
     True
+    >>> find_date("发布日期： 7/5/2005 9:23:57 PM")[0]
+    '2005-07-05T21:23:57+08:00'
     """
     for m in _DATE.finditer(text):
         y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
@@ -47,7 +67,7 @@ def find_date(text: str) -> tuple[str, int] | None:
         elif ":" not in tz:
             tz = f"{tz[:3]}:{tz[3:]}"
         return f"{date}T{hh:02d}:{mm:02d}:{ss:02d}{tz}", m.start()
-    return None
+    return _us_date(text)
 
 
 def parse_date(text: str | None) -> str | None:

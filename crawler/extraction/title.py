@@ -19,8 +19,10 @@ _SEPARATORS = re.compile(
 )
 _TITLE_ATTR = re.compile(r"(?:^|[\s_-])(?:title|headline|biaoti|bt|tit|heading|article-?title)", re.I)
 _NOT_TITLE_ATTR = re.compile(r"sub-?title|list|nav|side|related|hot|rank|recommend|comment", re.I)
-_LABEL_LINE = re.compile(r"(?:来源|來源|作者|记者|記者|编辑|編輯|发布|發布|时间|時間|日期|浏览|点击|字号|当前位置|您的位置)\s*[:：]")
-_TRAILING_JUNK = re.compile(r"[\s\-_|·•]+$")
+_LABEL_LINE = re.compile(
+    r"(?:来源|來源|作者|记者|記者|编辑|編輯|发布|發布|时间|時間|日期|浏览|点击|字号|当前位置|您的位置)\s*[:：]|发表于|發表於"
+)
+_EDGE_JUNK = re.compile(r"^[\s*·•]+|[\s\-_|·•]+$")
 _TAGS = re.compile(r"<[^>]+>")
 _HEADING = {"h1": 5, "h2": 4, "h3": 3, "h4": 1}
 
@@ -37,14 +39,26 @@ def title_segments(doc_title: str) -> list[str]:
 
 
 def _match(text: str, doc_title: str, segments: list[str]) -> int:
-    """3: <title> starts with it or its first segment is it; 2: another segment or inside; 0: no."""
+    """3: <title> starts with it (headline_section_site, the common order); 2: another
+    segment of <title>, or inside it; 0: not in it."""
     if not doc_title:
         return 0
-    if segments and text == segments[0] or doc_title.startswith(text) and len(text) >= min(4, len(doc_title)):
+    if doc_title.startswith(text) and (len(text) >= 4 or text in segments):
         return 3
     if text in segments or (len(text) >= 4 and text in doc_title):
         return 2
     return 0
+
+
+def _extend_prefix(blocks: list[Block], index: int, text: str, doc_title: str) -> str:
+    """A headline laid out over several blocks (lines, divs): join the following
+    blocks while the joined text is still the start of <title>."""
+    for block in blocks[index + 1:index + 6]:
+        joined = text + block.text
+        if not doc_title.startswith(joined):
+            break
+        text = joined
+    return text
 
 
 def _emphasis(el) -> int:
@@ -80,25 +94,36 @@ def find_title(blocks: list[Block], body_start: int, doc_title: str, structured:
             best = (score, text, rule, index)
 
     for text, rule in structured:
-        text = _TRAILING_JUNK.sub("", clean_text(_TAGS.sub("", text)))
+        text = _EDGE_JUNK.sub("", clean_text(_TAGS.sub("", text)))
         if 2 <= len(text) <= 150:
             match = _match(text, doc_title, segments)
+            if text == doc_title and len(segments) > 1:
+                match = 1  # the whole <title>, site name and all: a heading may say it better
             consider(text, rule, 10 * match + (4 if rule == "meta:articletitle" else 2), -1)
 
-    start = max(0, body_start - 25)
-    for index in range(start, max(body_start, 0) + 1):
-        if index >= len(blocks):
-            break
+    # Above the body, and its first blocks: some containers hold the headline too.
+    for index in range(max(0, body_start - 25), min(len(blocks), body_start + 3)):
         block = blocks[index]
-        text = _TRAILING_JUNK.sub("", block.text)
-        if not 2 <= len(text) <= 120 or block.element is None or _LABEL_LINE.search(text):
+        if block.element is None:
+            continue
+        text = block.text
+        if block.element.tag in _HEADING:  # a headline broken by <br> is one headline
+            text = clean_text("".join(block.element.itertext()))
+        text = _EDGE_JUNK.sub("", text)
+        if not 2 <= len(text) <= 120 or _LABEL_LINE.search(text):
             continue
         emphasis = _emphasis(block.element)
         match = _match(text, doc_title, segments)
-        if not (emphasis or match):
-            continue
-        proximity = max(0, 3 - (body_start - index)) if index < body_start else 0
-        consider(text, f"{block.element.tag}~title" if match else block.element.tag, 10 * match + emphasis + proximity, index)
+        if match == 3 and text != doc_title:
+            text = _extend_prefix(blocks, index, text, doc_title)
+        proximity = max(0, 4 - (body_start - index)) if index < body_start else 2
+        if not emphasis and not (match == 3 or match and proximity):
+            continue  # plain text far from the body: a site name in the page header
+        if block.link_chars > len(block.text) / 2:
+            emphasis -= 2  # a heading that is a link is a site name or a list entry
+        coverage = len(text) / max(len(segments[0]) if segments else len(text), 1)
+        score = 10 * match + emphasis + proximity + (3 * min(coverage, 1) if match == 3 else 0)
+        consider(text, f"{block.element.tag}~title" if match else block.element.tag, score, index)
 
     if best is not None and (best[0] >= 4 or not segments):
         return best[1], best[2], best[3]
