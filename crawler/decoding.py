@@ -127,7 +127,7 @@ def _nearly(body: bytes, encoding: str) -> str | None:
     text = body.decode(encoding, errors="replace")
     bad = text.count("\ufffd")
     non_ascii = len(_NON_ASCII.findall(text))
-    if non_ascii and bad <= max(2, non_ascii // 500) and not looks_misdecoded(text.replace("\ufffd", "")):
+    if non_ascii and bad <= max(4, non_ascii // 200) and not looks_misdecoded(text.replace("\ufffd", "")):
         return text
     return None
 
