@@ -74,3 +74,29 @@ def test_page_kind_by_content_when_url_says_nothing():
     links = "<ul>" + "".join(f"<li><a href='/a{i}'>新闻标题第{i}条</a></li>" for i in range(30)) + "</ul>"
     assert page_kind("http://a.cn/zwgk/show?id=1", f"<html><body><h1>标题</h1>{prose * 3}</body></html>") == "article"
     assert page_kind("http://a.cn/zwgk/show?id=1", f"<html><body>{links}</body></html>") == "list"
+
+
+@pytest.mark.parametrize("html,names", [
+    # unlabelled trail of links joined by ">" after a menu of links joined by "|"
+    ("<div><a href='/'>首页</a> | <a href='/a'>新闻</a> | <a href='/b'>体育</a></div>"
+     "<div><a href='/'>网易首页</a> &gt; <a href='/news/'>新闻中心</a> &gt; <a href='/gn/'>国内新闻</a> &gt; 正文</div>",
+     ["网易首页", "新闻中心", "国内新闻", "正文"]),
+    # a trail container named by its class, one link and a text crumb in spans
+    ("<div class='channel-path'><a href='/china/'>国内新闻</a><span>&gt;</span><span>正文</span></div>",
+     ["国内新闻", "正文"]),
+    # a label without a colon and links separated by spaces only
+    ("<div id='szwei'><span>您所在的位置&nbsp;</span><a href='../'>首页</a>&nbsp;<a href='../zt/'>专题频道</a></div>",
+     ["首页", "专题频道"]),
+])
+def test_breadcrumb_forms(html, names):
+    page = f"<html><head><title>标题文字_网站</title></head><body>{html}<h1>标题文字</h1>" \
+           f"<div><p>{'正文内容，足够长的一段话。' * 10}</p></div></body></html>"
+    article = extract_article("http://a.cn/x/t20160804_1.html", page)
+    assert [c["name"] for c in article.breadcrumb] == names
+
+
+def test_menu_is_not_a_breadcrumb():
+    page = ("<html><head><title>标题文字_网站</title></head><body>"
+            "<div><a href='/a'>新闻</a> | <a href='/b'>体育</a> | <a href='/c'>娱乐</a></div><h1>标题文字</h1>"
+            f"<div><p>{'正文内容，足够长的一段话。' * 10}</p></div></body></html>")
+    assert extract_article("http://a.cn/x/t20160804_1.html", page).breadcrumb == []

@@ -189,47 +189,145 @@ def json_ld_text(value) -> str | None:
     return clean_text(value) if isinstance(value, str) and value.strip() else None
 
 
-_CRUMB_ATTR = re.compile(r"crumb|location|position|weizhi|dqwz|nav-?path|curpos|current", re.I)
-_CRUMB_LABEL = re.compile(r"^\s*(?:" + "|".join(_pinyin_tolerant(w) for w in _LABELS["location"].split()) + r"|位置)\s*[:：]")
-_HOME = re.compile(r"^(首页|首頁|主页|主頁|网站首页|網站首頁|home)", re.I)
+_CRUMB_ATTR = re.compile(r"crumb|bread|mbx|location|position|weizhi|dqwz|path|curpos", re.I)
+_CRUMB_LABEL = re.compile(
+    r"^\s*(?:" + "|".join(_pinyin_tolerant(w) for w in _LABELS["location"].split()) + r"|您所在的位置|位置)\s*[:：]?"
+)
+_HOME = re.compile(r"(首页|首頁|主页|主頁|^home$)", re.I)
 _CRUMB_SEP = re.compile(r"\s*(?:>|＞|›|»|→|/|\\)\s*")
 _NOT_SECTION = re.compile(r"^(正文|详情|詳情|正文内容|内容|文章|首页|首頁|home)", re.I)
+
+
+# Only arrow-like separators: menus join their links with | / · and spaces.
+_CRUMB_SEP_CHARS = ">＞›»→"
+_GAP_OK = re.compile(f"^[\\s{_CRUMB_SEP_CHARS}]*[{_CRUMB_SEP_CHARS}][\\s{_CRUMB_SEP_CHARS}]*$")
+_LEADING_SEP = re.compile(f"^\\s*[{_CRUMB_SEP_CHARS}]")
+_PAGING = re.compile(r"^(?:\d+|上一页|下一页|首页\s*$|尾页|末页|上页|下页|next|prev|previous)$", re.I)
+_BLOCK_BREAK = frozenset("div p li ul ol table tr td dl dd dt h1 h2 h3 h4 h5 h6 section article header footer nav br".split())
+
+
+def _link_stream(root):
+    """The document as ("a", name, href) / ("t", text) / ("|",) break tokens, in order."""
+    from lxml import etree
+
+    tokens: list[tuple] = []
+    inside_link = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if inside_link:
+                continue
+            if tag == "a":
+                inside_link = 1
+                tokens.append(("a", clean_text("".join(el.itertext())), el.get("href")))
+            elif tag in ("script", "style", "head", "title"):
+                pass
+            else:
+                if tag in _BLOCK_BREAK:
+                    tokens.append(("|",))
+                if el.text:
+                    tokens.append(("t", el.text))
+        else:
+            if tag == "a" and inside_link:
+                inside_link = 0
+            if inside_link:
+                continue
+            if tag in _BLOCK_BREAK and tag != "br":
+                tokens.append(("|",))
+            if el.tail:
+                tokens.append(("t", el.tail))
+    return tokens
+
+
+def _crumb_chains(tokens: list[tuple]):
+    """Runs of two or more short links joined only by separators (> » / …)."""
+    i = 0
+    while i < len(tokens):
+        if tokens[i][0] != "a" or not 1 <= len(tokens[i][1]) <= 24 or _PAGING.match(tokens[i][1]):
+            i += 1
+            continue
+        chain, j = [i], i + 1
+        while j < len(tokens):
+            gap, k = [], j
+            while k < len(tokens) and tokens[k][0] != "a":
+                gap.append(tokens[k][1] if tokens[k][0] == "t" else "")
+                k += 1
+            if (k < len(tokens) and _GAP_OK.match("".join(gap)) and 1 <= len(tokens[k][1]) <= 24
+                    and not _PAGING.match(tokens[k][1])):
+                chain.append(k)
+                j = k + 1
+            else:
+                break
+        names = [tokens[c][1] for c in chain]
+        if 2 <= len(chain) <= 7 and len(set(names)) == len(names):
+            yield chain
+        i = chain[-1] + 1
+
+
+def _text_crumbs(tokens: list[tuple], after: int) -> list[str]:
+    """Text crumbs after a trail's last link, up to the next break: "> 正文"."""
+    text = []
+    for token in tokens[after + 1:]:
+        if token[0] != "t":
+            break
+        text.append(token[1])
+    tail = clean_text("".join(text))
+    if not _LEADING_SEP.match(tail) or len(tail) > 40:
+        return []
+    return [n for n in (n.strip(_TRIM) for n in _CRUMB_SEP.split(tail)) if n and len(n) <= 20]
 
 
 def breadcrumb(root, base_url: str) -> list[dict]:
     """Crumbs ``[{"name", "url"}]`` of the page's "当前位置" trail, or [].
 
-    The trail is the first element whose class/id names a breadcrumb, or whose
-    text starts with a location label, and that links to a home page. Text crumbs
-    after the last link (``> 正文``) are kept with ``url`` None.
+    First an element whose class/id names a breadcrumb, or whose text starts with
+    a location label (当前位置：); else the first run of two or
+    more short links joined only by separators (首页 > 新闻中心 > 国内新闻).
+    Text crumbs after the last link (``> 正文``) are kept with ``url`` None.
     """
-    site = urlsplit(base_url).netloc
+    found = None
     for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("html", "body"):
+        if not isinstance(el.tag, str) or el.tag in ("html", "body", "head", "a"):
             continue
-        attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        text = clean_text("".join(el.itertext()))
-        if not text or len(text) > 200:
+        if found is not None and found[0] not in el.iterancestors():
+            break  # the innermost trail element inside the first one found
+        attrs = f"{el.get('class', '')} {el.get('id', '')} {el.get('data-sudaclick', '')}"
+        first_text = el.text if el.text and el.text.strip() else next((t for t in el.itertext() if t.strip()), "")
+        labelled = _CRUMB_LABEL.match(first_text) is not None
+        if not (labelled or _CRUMB_ATTR.search(attrs)):
             continue
-        if not (_CRUMB_ATTR.search(attrs) or _CRUMB_LABEL.match(text)):
+        tokens = _link_stream(el)
+        links = [i for i, t in enumerate(tokens) if t[0] == "a" and t[1]]
+        text = clean_text("".join(t[1] for t in tokens if t[0] != "|"))
+        if not links or len(links) > 10 or len(text) > 200:
             continue
-        links = [a for a in el.iter("a") if clean_text("".join(a.itertext()))]
-        if not links:
-            continue
-        first = links[0]
-        first_url = urljoin(base_url, first.get("href") or "")
-        if not (_HOME.match(clean_text("".join(first.itertext())))
-                or (urlsplit(first_url).netloc == site and urlsplit(first_url).path in ("", "/"))):
-            continue
-        crumbs = [{"name": clean_text("".join(a.itertext())),
-                   "url": urljoin(base_url, a.get("href")) if a.get("href") else None} for a in links]
-        tail = clean_text(links[-1].tail or "")
-        for name in _CRUMB_SEP.split(tail):
-            name = name.strip(_TRIM)
-            if name:
-                crumbs.append({"name": name, "url": None})
-        return crumbs
-    return []
+        crumbs = [{"name": tokens[i][1], "url": urljoin(base_url, tokens[i][2]) if tokens[i][2] else None}
+                  for i in links]
+        crumbs += [{"name": name, "url": None} for name in _text_crumbs(tokens, links[-1])]
+        if len(crumbs) >= 2 or labelled:
+            found = (el, crumbs)
+    if found is not None:
+        return found[1]
+
+    body = root.find("body")
+    tokens = _link_stream(body if body is not None else root)
+    best, best_rank = None, -1
+    for chain in _crumb_chains(tokens):
+        first_name, first_href = tokens[chain[0]][1], tokens[chain[0]][2] or ""
+        first_url = urlsplit(urljoin(base_url, first_href))
+        before = "".join(t[1] for t in tokens[max(0, chain[0] - 3):chain[0]] if t[0] == "t")
+        # A trail that starts at a home page (网易首页, or a link to "/") or after a
+        # 当前位置 label beats the first chain of the page, which may be a menu.
+        rank = 1 if (_HOME.search(first_name) or first_url.path in ("", "/") or _CRUMB_LABEL.search(clean_text(before))) else 0
+        if rank > best_rank:
+            best, best_rank = chain, rank
+            if rank:
+                break
+    if best is None:
+        return []
+    crumbs = [{"name": tokens[i][1], "url": urljoin(base_url, tokens[i][2]) if tokens[i][2] else None} for i in best]
+    crumbs += [{"name": name, "url": None} for name in _text_crumbs(tokens, best[-1])]
+    return crumbs
 
 
 def section_of(crumbs: list[dict]) -> str | None:
