@@ -25,11 +25,11 @@ from ..items import Article
 from ..urls import canonical_url
 from .blocks import clean_text, page_blocks, parse_html
 from .body import best_container, body_paragraphs, body_start, prose_score
-from .dates import parse_date
+from .dates import find_date, parse_date
 from .title import find_title
 from .metadata import (
     breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values, link_texts,
-    meta_values, noise_free_dates, section_of, split_keywords,
+    meta_values, noise_free_dates, section_of, split_keywords, date_line_source,
 )
 
 
@@ -127,6 +127,7 @@ def extract_article(
         if found:
             published_at, prov["published_at"] = found
 
+    date_block = next((b for b in blocks[max(title_at, 0):max(title_at, 0) + 8] if find_date(b.text)), None)
     fields: dict[str, str | None] = {}
     for kind, meta_keys in (("author", ("author", "article:author")),
                             ("source", ("contentsource", "source")),
@@ -141,6 +142,10 @@ def extract_article(
         for key in meta_keys:
             if value is None and metas.get(key):
                 value, prov[kind] = clean_name_value(kind, metas[key]), f"meta:{key}"
+        if value is None and kind == "source" and date_block is not None:
+            value = date_line_source(date_block.text)
+            if value:
+                prov[kind] = "text:date_line"
         fields[kind] = value
 
     keywords = []

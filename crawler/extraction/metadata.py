@@ -14,13 +14,13 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from .blocks import Block, clean_text, is_noise
-from .dates import find_date
+from .dates import _DATE as _DATE_SPAN, find_date
 
 # Optional tone-marked syllable after a character, as mirror sites inject it.
 _PINYIN_CORE = r"\([a-zA-Z\u00e0-\u00fc\u0101-\u01dc\u0300-\u036f]{1,8}\)"
 _PINYIN = f"(?:{_PINYIN_CORE})?"
 _LABELS = {
-    "source": "来源 來源 稿源 信息来源 文章来源 出处 出處",
+    "source": "来源 來源 来源于 來源於 来自 來自 稿源 信息来源 文章来源 出处 出處",
     "author": "作者 记者 記者 本报记者 本報記者 撰稿 撰文 执笔 執筆",
     "editor": "责任编辑 責任編輯 责编 責編 编辑 編輯",
     "keywords": "关键词 關鍵詞 关键字 關鍵字 标签 標籤 標簽",
@@ -77,6 +77,11 @@ def _names(value: str, limit: int = 4) -> str | None:
     return " ".join(names) or None
 
 
+# Values that say nothing: "来源：转载文章", "作者：未知". A later line may say more.
+_PLACEHOLDER = re.compile(r"^(?:转载|转载文章|轉載|本站|本网|本網|原创|原創|网络|網絡|网络整理|未知|佚名|不详|admin|name|null|none)$", re.I)
+_EMPTY_BRACKETS = re.compile(r"[\[【(（]\s*[\]】)）]")
+
+
 def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
     """kind -> (raw value, rule, block) for the first labelled line of each kind.
 
@@ -98,19 +103,48 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
             if kind is None or kind in found:
                 continue
             end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-            value = text[m.end():end]
+            value = _EMPTY_BRACKETS.sub(" ", text[m.end():end])
             if kind != "date":
                 cut = _VALUE_END.search(value)
                 if cut:
                     value = value[: cut.start()]
             value = _trim_balanced(value)
-            if value:
+            if value and not _PLACEHOLDER.match(value) and "=" not in value:
                 found[kind] = (value, "line:" + _STRIP_PINYIN.sub("", m["label"]), block)
         if "author" not in found:
             m = _AUTHOR_SLASH.search(text)
             if m and len(text) < 80:
                 found["author"] = (m["value"], "line:文/", block)
     return found
+
+
+_URLISH = re.compile(r"(?:https?://\S+|\b(?:[\w-]+\.)+(?:com|cn|net|org|gov)(?:\.cn)?\b\S*)", re.I)
+_SOURCE_TOKEN = re.compile(r"^[\u3400-\u9fffA-Za-z·]{2,14}$")
+
+
+def date_line_source(text: str) -> str | None:
+    """The unlabelled source slot of a date line: "2019-09-05 11:10 新京报", "中国网 2019-11-25".
+
+    >>> date_line_source("http://house.sina.com.cn 2005年03月31日03:18 北京娱乐信报")
+    '北京娱乐信报'
+    >>> date_line_source("2019-09-05 11:10 游民星空[整理] 1"), date_line_source("中国网 2019-11-25 10:37:31")
+    ('游民星空', '中国网')
+    >>> date_line_source("2016-08-04 10:21 作者：张三") is None
+    True
+    """
+    found = find_date(text)
+    if found is None or len(text) > 80:
+        return None
+    match = _DATE_SPAN.search(text, found[1])
+    end = match.end() if match else found[1]
+    after = _URLISH.sub(" ", text[end:])
+    before = _URLISH.sub(" ", text[:found[1]])
+    for side in (after.split()[:1], before.split()[-1:]):
+        for token in side:
+            token = re.sub(r"[\[【(（].*?[\]】)）]", "", token).strip(_TRIM + "《》|")
+            if _SOURCE_TOKEN.match(token) and _LABEL_RE.search(token + "：") is None:
+                return token
+    return None
 
 
 def clean_name_value(kind: str, value: str) -> str | None:

@@ -89,11 +89,15 @@ def remove_noise(root, profile: Profile | None) -> int:
     removed = 0
     for selector in profile.noise:
         for el in select(root, selector):
-            if isinstance(el, str) or el.getparent() is None:
-                continue
+            if isinstance(el, str) or el.getparent() is None or not _attached(el, root):
+                continue  # text results, the root itself, inside an element already removed
             _drop(el)
             removed += 1
     return removed
+
+
+def _attached(el, root) -> bool:
+    return any(a is root for a in el.iterancestors())
 
 
 def _drop(el) -> None:
