@@ -23,13 +23,13 @@ from urllib.parse import urljoin, urlsplit
 from ..decoding import decode_html
 from ..items import Article
 from ..urls import canonical_url
-from .blocks import clean_text, page_blocks, parse_html
+from .blocks import clean_text, is_noise, page_blocks, parse_html
 from .body import best_container, body_paragraphs, body_start, prose_score
 from .dates import find_date, parse_date
 from .title import find_title
 from .metadata import (
     breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values, link_texts,
-    meta_values, noise_free_dates, section_of, split_keywords, date_line_source,
+    meta_values, noise_free_dates, section_of, split_keywords, date_line_source, credit_line,
 )
 
 
@@ -112,22 +112,27 @@ def extract_article(
             break
     if published_at is None and parse_date(ld.get("datePublished")):
         published_at, prov["published_at"] = parse_date(ld["datePublished"]), "jsonld:datePublished"
+    if published_at is None and "date" in lines and parse_date(lines["date"][0]):
+        published_at, prov["published_at"] = parse_date(lines["date"][0]), lines["date"][1]
+    if title_at < 0:  # the headline came from <title> or <meta>: find its line on the page
+        seen = [i for i, b in enumerate(blocks) if title in b.text]
+        title_at = max((i for i in seen if i <= start), default=seen[0] if seen else max(start - 1, 0))
+    # The date line under the headline: a short block holding a date.
+    date_block = next((b for b in blocks[title_at:title_at + 8] if len(b.text) <= 120 and find_date(b.text)), None)
+    if published_at is None and date_block is not None:
+        published_at, prov["published_at"] = find_date(date_block.text)[0], "text:date_line"
     if published_at is None:
         for time_el in root.iter("time"):
             value = parse_date(time_el.get("datetime")) or parse_date("".join(time_el.itertext()))
-            if value:
+            if value and not any(is_noise(a) for a in time_el.iterancestors()):
                 published_at, prov["published_at"] = value, "time"
                 break
-    if published_at is None and "date" in lines and parse_date(lines["date"][0]):
-        published_at, prov["published_at"] = parse_date(lines["date"][0]), lines["date"][1]
     if published_at is None:
-        if title_at < 0:
-            title_at = next((i for i, b in enumerate(blocks) if title in b.text), 0)
         found = noise_free_dates(blocks, title_at)
         if found:
             published_at, prov["published_at"] = found
+    credit = credit_line(paragraphs)
 
-    date_block = next((b for b in blocks[max(title_at, 0):max(title_at, 0) + 8] if find_date(b.text)), None)
     fields: dict[str, str | None] = {}
     for kind, meta_keys in (("author", ("author", "article:author")),
                             ("source", ("contentsource", "source")),
@@ -146,6 +151,8 @@ def extract_article(
             value = date_line_source(date_block.text)
             if value:
                 prov[kind] = "text:date_line"
+        if value is None and kind == "source" and credit:
+            value, prov[kind] = credit[0], "text:credit_line"
         fields[kind] = value
 
     keywords = []
@@ -162,6 +169,9 @@ def extract_article(
             if keywords:
                 prov["keywords"] = f"meta:{key}"
                 break
+
+    if published_at is None and credit and credit[1]:
+        published_at, prov["published_at"] = credit[1], "text:credit_line"
 
     crumbs = breadcrumb(root, url)
     if crumbs:

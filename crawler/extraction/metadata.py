@@ -147,6 +147,26 @@ def date_line_source(text: str) -> str | None:
     return None
 
 
+_CREDIT = re.compile(
+    r"^[—\-－─]+\s*(?:原载|原載|转载自|轉載自|摘自|选自|選自|来源|來源)?\s*[:：]?\s*《(?P<source>[^》]{2,20})》"
+    r"\s*(?:(?P<y>(?:19|20)\d{2})\s*年\s*(?:第\s*)?(?P<m>\d{1,2})\s*(?:月|期))?"
+)
+
+
+def credit_line(paragraphs: list[str]) -> tuple[str, str | None] | None:
+    """A publication credit at the end of an article: (source, "YYYY-MM" or None).
+
+    >>> credit_line(["正文。", "——《北京之春》1998年3月号"])
+    ('北京之春', '1998-03')
+    """
+    for text in reversed(paragraphs[-3:]):
+        m = _CREDIT.match(text)
+        if m:
+            month = f"{int(m['y']):04d}-{int(m['m']):02d}" if m["y"] and 1 <= int(m["m"]) <= 12 and "月" in text else None
+            return m["source"], month
+    return None
+
+
 def clean_name_value(kind: str, value: str) -> str | None:
     """Editor/author values are names; source keeps its first token."""
     value = re.sub(r"(?!" + _PINYIN_CORE + r")[（(【\[].*?[)）】\]]", " ", value)  # 李四（实习） -> 李四

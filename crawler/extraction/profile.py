@@ -34,8 +34,8 @@ from .metadata import clean_name_value, labelled_values, link_texts, split_keywo
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CRUMB_SEP = re.compile(r"\s*(?:>|＞|›|»|→|/|\\)\s*")
 _CRUMB_TRIM = " :：,，.。;；、"
-# Which label of a labelled line (来源：, 责任编辑：…) each field takes its value from.
-_LABEL_KIND = {"source": "source", "author": "author", "editor": "editor"}
+# Name fields: the value of their own labelled line (来源：, 作者：, 责任编辑：…).
+_NAME_FIELDS = ("source", "author", "editor")
 
 
 def decode_for_profile(body: bytes, content_type: str | bytes | None, profile: Profile | None) -> Decoded:
@@ -122,14 +122,14 @@ def _text(item) -> str:
     return " ".join(b.text for b in _blocks(item))
 
 
-def _labelled(item, kind: str, field: str) -> str | None:
-    """A field's value from one match: its labelled line of ``kind`` (``来源：X`` -> X) if it has
+def _labelled(item, field: str) -> str | None:
+    """A name field's value from one match: its own labelled line (``来源：X`` -> X) if it has
     one; its whole text if it has no labelled line at all; else None (the match holds other
     metadata, e.g. a date line without a source)."""
     blocks = _blocks(item)
     lines = labelled_values(blocks)
-    if kind in lines:
-        return clean_name_value(field, lines[kind][0])
+    if field in lines:
+        return clean_name_value(field, lines[field][0])
     if lines or not blocks:
         return None
     return clean_name_value(field, " ".join(b.text for b in blocks))
@@ -186,8 +186,8 @@ def _value(field: str, found: list, url: str):
         return "\n".join(paragraphs) or None
     if field == "published_at":
         return next((d for d in (parse_date(_text(item)) for item in found) if d), None)
-    if field in _LABEL_KIND:
-        return next((v for v in (_labelled(item, _LABEL_KIND[field], field) for item in found) if v), None)
+    if field in _NAME_FIELDS:
+        return next((v for v in (_labelled(item, field) for item in found) if v), None)
     if field == "keywords":
         return _keywords(found) or None
     if field == "breadcrumb":
