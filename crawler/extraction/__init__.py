@@ -28,7 +28,7 @@ from .body import best_container, body_paragraphs, body_start, prose_score
 from .dates import find_date, parse_date
 from .title import find_title
 from .metadata import (
-    breadcrumb, clean_name_value, json_ld_article, json_ld_text, labelled_values, link_texts,
+    breadcrumb, clean_name_value, find_keywords, json_ld_article, json_ld_text, labelled_values,
     meta_values, noise_free_dates, section_of, split_keywords, date_line_source, credit_line,
 )
 
@@ -155,20 +155,9 @@ def extract_article(
             value, prov[kind] = credit[0], "text:credit_line"
         fields[kind] = value
 
-    keywords = []
-    if "keywords" in lines:
-        value, rule, block = lines["keywords"]
-        tags = link_texts(block)
-        # Adjacent tag links render as separate words but join in the text.
-        keywords = split_keywords(" ".join(tags)) if len(tags) > 1 else split_keywords(value)
+    keywords, prov_keywords = find_keywords(root, lines, metas, title, paragraphs)
     if keywords:
-        prov["keywords"] = lines["keywords"][1]
-    else:
-        for key in ("keywords", "news_keywords"):
-            keywords = split_keywords(metas.get(key))
-            if keywords:
-                prov["keywords"] = f"meta:{key}"
-                break
+        prov["keywords"] = prov_keywords
 
     if published_at is None and credit and credit[1]:
         published_at, prov["published_at"] = credit[1], "text:credit_line"

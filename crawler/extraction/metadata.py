@@ -46,6 +46,7 @@ _STRIP_PINYIN = re.compile(_PINYIN_CORE)
 _VALUE_END = re.compile(r"[【\[|｜丨]|(?<!\d)(?:19|20)\d{2}[-/.年]")
 _NAME = re.compile(rf"^(?:[\u3400-\u9fffA-Za-z·•.]{_PINYIN}){{1,12}}$")
 _KEYWORD_SPLIT = re.compile(r"[\s,，、;；|｜/]+")
+_KEYWORD_STRONG_SPLIT = re.compile(r"\s*[,，、;；|｜/]+\s*")
 _TRIM = " :：,，.。;；、()（）[]【】<>《》\"'“”"
 _TRIM_KEEP_PARENS = _TRIM.replace("()（）", "")
 
@@ -178,23 +179,92 @@ def clean_name_value(kind: str, value: str) -> str | None:
 
 
 def split_keywords(value: str | None) -> list[str]:
-    """``关键词：寧波 统战，会议`` value -> ['寧波', '统战', '会议'] (order kept, no repeats)."""
+    """``关键词：寧波 统战 会议`` value -> ['寧波', '统战', '会议'] (order kept, no repeats).
+
+    Where the list has marks between its words (，、；|), only those split it, so
+    "Taobao Network；物流配送" keeps its English phrase.
+
+    >>> split_keywords("淘宝网；物流配送；Taobao Network"), split_keywords("寧波 统战 会议")
+    (['淘宝网', '物流配送', 'Taobao Network'], ['寧波', '统战', '会议'])
+    """
     if not value:
         return []
     out: list[str] = []
-    for kw in _KEYWORD_SPLIT.split(value):
+    splitter = _KEYWORD_STRONG_SPLIT if _KEYWORD_STRONG_SPLIT.search(value.strip()) else _KEYWORD_SPLIT
+    for kw in splitter.split(value):
         kw = _trim_balanced(kw)
         if kw and kw not in out and len(kw) <= 30:
             out.append(kw)
     return out
 
 
-def link_texts(block: Block) -> list[str]:
-    """Texts of the links in a block's element: tag lists (标签：<a>夜经济</a><a>白沙县</a>)."""
+def link_texts(block: Block, within: str) -> list[str]:
+    """Texts of the links in a block's element that stand in ``within`` (the labelled
+    value): tag lists (标签：<a>夜经济</a><a>白沙县</a>) render as words but join in text."""
     if block.element is None:
         return []
     texts = (clean_text("".join(a.itertext())) for a in block.element.iter("a"))
-    return [t for t in texts if t and t in block.text]
+    return [t for t in texts if t and t in within]
+
+
+_TAG_WORDS = frozenset("tag tags keyword keywords biaoqian gjc article-tags news-tags".split())
+
+
+def _tag_container_links(root) -> list[str]:
+    """Link texts of an element whose class/id names it a tag list (no label needed)."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        words = {w for token in f"{el.get('class', '')} {el.get('id', '')}".lower().split()
+                 for w in re.split(r"[-_]+", token) if w}
+        if not words & _TAG_WORDS:
+            continue
+        texts = [clean_text("".join(a.itertext())) for a in el.iter("a")]
+        texts = [t for t in texts if t]
+        if 1 <= len(texts) <= 12 and all(len(t) <= 16 for t in texts):
+            return texts
+    return []
+
+
+def _title_piece(keyword: str, title: str) -> bool:
+    """A piece cut out of the headline, not a keyword: it has punctuation in it, or it is
+    a whole clause of the headline (the part between two marks).
+
+    >>> _title_piece("用户信息几元不等", "数据业大整顿：爬虫与现金贷共生共荣，用户信息几元不等")
+    True
+    >>> _title_piece("农工党海州市委会", "农工党海州市委会赴西陵区调研")
+    False
+    """
+    if keyword not in title:
+        return False
+    if re.search(r"[：:，,！？!?]", keyword):
+        return True
+    return len(keyword) >= 6 and keyword in re.split(r"[\s：:，,！？!?、；;]+", title)
+
+
+def find_keywords(root, lines: dict, metas: dict, title: str, paragraphs: list[str]) -> tuple[list[str], str]:
+    """Keywords and the rule that found them: the labelled line (or its tag links),
+    ``<meta name=keywords>`` when it is about this article, then a tag list.
+
+    CMSs fill the meta tag with the site's section list or the title itself; a list
+    counts as the article's when at least 30% of its words occur in the title or body
+    (site-wide lists score 0-25%), after dropping pieces of the title (数据业大整顿：爬虫…).
+    """
+    if "keywords" in lines:
+        value, rule, block = lines["keywords"]
+        tags = link_texts(block, value)
+        keywords = split_keywords(" ".join(tags)) if len(tags) > 1 else split_keywords(value)
+        if keywords:
+            return keywords, rule
+    text = title + "\n" + "\n".join(paragraphs)
+    for key in ("keywords", "news_keywords"):
+        keywords = [k for k in split_keywords(metas.get(key)) if not _title_piece(k, title)]
+        if keywords and sum(k in text for k in keywords) * 10 >= len(keywords) * 3 and title not in keywords:
+            return keywords, f"meta:{key}"
+    tags = _tag_container_links(root)
+    if len(tags) >= 2:
+        return split_keywords(" ".join(tags)), "tag_links"
+    return [], ""
 
 
 def meta_values(root) -> dict[str, str]:
