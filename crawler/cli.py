@@ -1,7 +1,8 @@
 """``python -m crawler``: the command line. Thin: each command calls the library.
 
     python -m crawler demo [--db PATH]          serve the sample portal, crawl it, summarise
-    python -m crawler extract FILE... [--url U] one JSON line per file, as the spider extracts
+    python -m crawler extract FILE... [--url U] [--site NAME]
+                                                one JSON line per file, as the spider extracts
     python -m crawler serve-portal [--port N]   serve the sample portal alone
     python -m crawler repair [--jsonl]          repair text from stdin to stdout
 """
@@ -111,7 +112,15 @@ def cmd_demo(args) -> int:
 
 def cmd_extract(args) -> int:
     from .extraction import ExtractionError, extract_article
+    from .profiles import ProfileError, load_profile
 
+    profile = None
+    if args.site:
+        try:
+            profile = load_profile(args.site)
+        except ProfileError as exc:
+            print(f"extract: {exc}", file=sys.stderr)
+            return 2
     failed = 0
     for name in args.files:
         path = Path(name)
@@ -122,7 +131,7 @@ def cmd_extract(args) -> int:
             return 2
         url = args.url or path.resolve().as_uri()
         try:
-            record = asdict(extract_article(url, body))
+            record = asdict(extract_article(url, body, profile=profile))
         except ExtractionError as exc:
             failed += 1
             record = {"url": url, "file": name, "error": exc.reason}
@@ -191,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract = sub.add_parser("extract", help="extract articles from saved HTML files, one JSON line each")
     extract.add_argument("files", nargs="+", metavar="FILE")
     extract.add_argument("--url", help="the URL the page came from (default: the file's file:// URL)")
+    extract.add_argument("--site", metavar="NAME",
+                         help="use this site profile's selectors, noise and charset (a name in crawler/profiles/ "
+                              "or a path to a .toml file)")
     extract.set_defaults(func=cmd_extract)
 
     repair = sub.add_parser("repair", help="repair text from stdin to stdout, as one document",

@@ -37,7 +37,8 @@ class Article:
     encoding: str | None = None
     """The encoding the bytes were decoded with (``gb18030`` for GBK/GB2312 pages)."""
     encoding_from: str | None = None
-    """Where that encoding came from: ``bom``, ``header``, ``meta``, ``detected`` or ``default``."""
+    """Where that encoding came from: ``bom``, ``header``, ``meta``, ``detected``, ``default``
+    or ``profile`` (a site profile's charset override)."""
     provenance: dict[str, str] = field(default_factory=dict)
     """Field name -> the extraction rule that produced it (e.g. ``"meta:ArticleTitle"``)."""
     repairs: list[str] = field(default_factory=list)

@@ -5,6 +5,7 @@ No Scrapy objects here: the spider and ``python -m crawler extract`` call
 
 The chain, per field, first hit wins; ``Article.provenance`` names the rule:
 
+0. the site profile's selectors, when a profile is given (:mod:`crawler.profiles`);
 1. structured data: ``<meta>`` names of Chinese CMSs (``ArticleTitle``, ``PubDate``,
    ``ContentSource``, ``keywords``…), OpenGraph, JSON-LD ``NewsArticle``;
 2. visible labelled lines: ``来源：``, ``作者：``/``记者``, ``责任编辑：``, ``关键词：``,
@@ -26,6 +27,8 @@ from ..urls import canonical_url
 from .blocks import clean_text, is_noise, page_blocks, parse_html
 from .body import best_container, body_paragraphs, body_start, prose_score
 from .dates import find_date, parse_date
+from ..profiles import Profile
+from .profile import decode_for_profile, profile_fields, remove_noise
 from .title import find_title
 from .metadata import (
     breadcrumb, clean_name_value, find_keywords, json_ld_article, json_ld_text, labelled_values,
@@ -75,15 +78,18 @@ def extract_article(
     content_type: str | bytes | None = None,
     status: int | None = None,
     fetched_at: str | None = None,
+    profile: Profile | None = None,
 ) -> Article:
     """Extract one article from a page; raise :class:`ExtractionError` when it holds none."""
     encoding = encoding_from = None
     if isinstance(body, bytes):
-        decoded = decode_html(body, content_type)
+        decoded = decode_for_profile(body, content_type, profile)
         text, encoding, encoding_from = decoded.text, decoded.encoding, decoded.source
     else:
         text = body
     root = parse_html(text)
+    remove_noise(root, profile)
+    by_profile = profile_fields(root, url, profile)
     blocks = page_blocks(root)
     metas = meta_values(root)
     ld = json_ld_article(root)
@@ -94,13 +100,18 @@ def extract_article(
     structured = [(metas[k], f"meta:{k}") for k in ("articletitle", "og:title", "twitter:title") if metas.get(k)]
     if isinstance(ld.get("headline"), str):
         structured.append((ld["headline"], "jsonld:headline"))
-    title, prov["title"], title_at = find_title(blocks, start, root.findtext(".//title") or "", structured)
+    if "title" in by_profile:
+        (title, prov["title"]), title_at = by_profile["title"], -1
+    else:
+        title, prov["title"], title_at = find_title(blocks, start, root.findtext(".//title") or "", structured)
     if not title:
         raise ExtractionError("no_title", url)
-    paragraphs = body_paragraphs(blocks, container, title)
+    if "body" in by_profile:
+        paragraphs, prov["body"] = by_profile["body"][0].split("\n"), by_profile["body"][1]
+    else:
+        paragraphs, prov["body"] = body_paragraphs(blocks, container, title), "body:density"
     if not paragraphs:
         raise ExtractionError("empty_body", url)
-    prov["body"] = "body:density"
 
     lines = labelled_values(blocks)
 
@@ -166,6 +177,17 @@ def extract_article(
     if crumbs:
         prov["breadcrumb"] = "breadcrumb"
 
+    # Profile selectors win over every generic rule (title and body were taken above).
+    if "published_at" in by_profile:
+        published_at, prov["published_at"] = by_profile["published_at"]
+    for kind in ("source", "author", "editor"):
+        if kind in by_profile:
+            fields[kind], prov[kind] = by_profile[kind]
+    if "keywords" in by_profile:
+        keywords, prov["keywords"] = by_profile["keywords"]
+    if "breadcrumb" in by_profile:
+        crumbs, prov["breadcrumb"] = by_profile["breadcrumb"]
+
     canonical = url
     link = next((el.get("href") for el in root.iter("link")
                  if (el.get("rel") or "").lower() == "canonical" and el.get("href")), None)
@@ -176,7 +198,7 @@ def extract_article(
 
     return Article(
         url=url,
-        canonical_url=canonical_url(canonical),
+        canonical_url=canonical_url(canonical, profile.tracking_params if profile else frozenset()),
         title=title,
         body="\n".join(paragraphs),
         editor=fields["editor"],

@@ -147,7 +147,7 @@ def _keywords(found: list) -> list[str]:
     lines = labelled_values(blocks)
     if "keywords" in lines:
         value, _rule, block = lines["keywords"]
-        tags = link_texts(block)
+        tags = link_texts(block, value)
         # Adjacent tag links render as separate words but join in the text.
         return split_keywords(" ".join(tags)) if len(tags) > 1 else split_keywords(value)
     if lines:
