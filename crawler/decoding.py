@@ -42,7 +42,6 @@ _BOMS = (
 # Latin-1 supplement letters and signs: what GBK/UTF-8 bytes look like when read
 # as latin-1/cp1252.
 _LATIN1_RUN = re.compile(r"[\u00a1-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]{2,}")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def looks_misdecoded(text: str) -> bool:
     runs of Latin-1 letters: how CJK bytes look through latin-1/cp1252. Isolated
     accented letters in Latin text (café, naïve) are not runs and do not count.
     """
-    non_ascii = len(_NON_ASCII.findall(text))
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if not non_ascii:
         return False
     replacements = text.count("\ufffd")
@@ -126,7 +125,7 @@ def _nearly(body: bytes, encoding: str) -> str | None:
     """``body`` decoded with replacement, if a few bad bytes are all that is wrong."""
     text = body.decode(encoding, errors="replace")
     bad = text.count("\ufffd")
-    non_ascii = len(_NON_ASCII.findall(text))
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if non_ascii and bad <= max(4, non_ascii // 200) and not looks_misdecoded(text.replace("\ufffd", "")):
         return text
     return None

@@ -58,7 +58,10 @@ def is_noise(el) -> bool:
         return True
     if tag in _NEVER_NOISE:
         return False
-    attrs = f"{el.get('class', '')} {el.get('id', '')}".lower()
+    cls, ident = el.get("class"), el.get("id")
+    if not cls and not ident:
+        return False
+    attrs = f"{cls or ''} {ident or ''}".lower()
     for token in attrs.split():
         words = [w for w in _TOKEN_WORDS.split(token) if w]
         if words and (words[0] in _NOISE_WORDS or words[-1] in _NOISE_WORDS):
@@ -79,10 +82,6 @@ def _tag(el) -> str | None:
     return tag.lower() if isinstance(tag, str) else None
 
 
-def _contains_block(el) -> bool:
-    return any(_tag(d) in BLOCK_TAGS for d in el.iterdescendants())
-
-
 def _inline_text(el) -> tuple[str, int]:
     """Text of an inline element and how much of it is link text."""
     parts = []
@@ -95,9 +94,21 @@ def _inline_text(el) -> tuple[str, int]:
     return "".join(parts), links
 
 
+def _elements_holding_blocks(root) -> set:
+    """Every element with a block-level element below it (one pass, bottom-up)."""
+    holding: set = set()
+    for el in root.iter(*BLOCK_TAGS):
+        for ancestor in el.iterancestors():
+            if ancestor in holding:
+                break
+            holding.add(ancestor)
+    return holding
+
+
 def page_blocks(root) -> list[Block]:
     """Every text block of the document under ``root``, in document order."""
     blocks: list[Block] = []
+    holding = _elements_holding_blocks(root)
 
     def visit(block, noisy: bool) -> None:
         buf: list[str] = [block.text or ""]
@@ -117,7 +128,7 @@ def page_blocks(root) -> list[Block]:
                 pass
             elif tag == "br":
                 flush()
-            elif tag in BLOCK_TAGS or _contains_block(child):
+            elif tag in BLOCK_TAGS or child in holding:
                 flush()
                 visit(child, noisy or is_noise(child))
             else:

@@ -65,16 +65,22 @@ def _scored_container(blocks: list[Block]):
     return best, best_score
 
 
-def _inside(block: Block, container) -> bool:
-    """True when ``block`` is in ``container`` and not in boilerplate below it."""
-    el = block.element
-    while el is not None:
-        if el is container:
-            return True
-        if is_noise(el):
-            return False
-        el = el.getparent()
-    return False
+def _content_elements(container) -> set:
+    """``container`` and every element below it that is not inside boilerplate."""
+    keep, stack = set(), [container]
+    while stack:
+        el = stack.pop()
+        keep.add(el)
+        stack.extend(child for child in el if isinstance(child.tag, str) and not is_noise(child))
+    return keep
+
+
+def _inside_blocks(blocks: list[Block], container) -> list[Block]:
+    """The blocks of ``container`` that are not boilerplate below it, in order."""
+    if container is None:
+        return []
+    keep = _content_elements(container)
+    return [b for b in blocks if b.element is not None and b.element in keep]
 
 
 def _is_boilerplate_line(text: str, title: str) -> bool:
@@ -96,25 +102,19 @@ def best_container(blocks: list[Block]):
 
 def body_start(blocks: list[Block], container) -> int:
     """Index of the first block inside ``container`` (len(blocks) when None)."""
-    if container is not None:
-        for index, block in enumerate(blocks):
-            if block.element is not None and _inside(block, container):
-                return index
+    inside = _inside_blocks(blocks, container)
+    if inside:
+        first = inside[0]
+        return next(i for i, b in enumerate(blocks) if b is first)
     return len(blocks)
 
 
 def body_paragraphs(blocks: list[Block], container, title: str = "") -> list[str]:
     """The article's paragraphs inside ``container``, boilerplate lines dropped."""
-    if container is None:
-        return []
-    paragraphs = [b.text for b in blocks if b.element is not None and _inside(b, container)]
-    return [p for p in paragraphs if not _is_boilerplate_line(p, title)]
+    return [b.text for b in _inside_blocks(blocks, container) if not _is_boilerplate_line(b.text, title)]
 
 
 def prose_score(blocks: list[Block]) -> tuple[int, int]:
     """(characters, sentence ends) in the best container: how article-like a page is."""
-    container = best_container(blocks)
-    if container is None:
-        return 0, 0
-    text = "".join(b.text for b in blocks if b.element is not None and _inside(b, container))
+    text = "".join(b.text for b in _inside_blocks(blocks, best_container(blocks)))
     return len(text), len(re.findall(r"[。！？!?]", text))

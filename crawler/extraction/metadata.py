@@ -207,6 +207,7 @@ def link_texts(block: Block, within: str) -> list[str]:
     return [t for t in texts if t and t in within]
 
 
+_TAG_HINT = re.compile(r"tag|keyword|biaoqian|gjc", re.I)
 _TAG_WORDS = frozenset("tag tags keyword keywords biaoqian gjc article-tags news-tags".split())
 
 
@@ -214,6 +215,9 @@ def _tag_container_links(root) -> list[str]:
     """Link texts of an element whose class/id names it a tag list (no label needed)."""
     for el in root.iter():
         if not isinstance(el.tag, str):
+            continue
+        attrs = f"{el.get('class', '')} {el.get('id', '')}"
+        if not _TAG_HINT.search(attrs):
             continue
         words = {w for token in f"{el.get('class', '')} {el.get('id', '')}".lower().split()
                  for w in re.split(r"[-_]+", token) if w}
@@ -416,7 +420,8 @@ def breadcrumb(root, base_url: str) -> list[dict]:
         if found is not None and found[0] not in el.iterancestors():
             break  # the innermost trail element inside the first one found
         attrs = f"{el.get('class', '')} {el.get('id', '')} {el.get('data-sudaclick', '')}"
-        first_text = el.text if el.text and el.text.strip() else next((t for t in el.itertext() if t.strip()), "")
+        # The label is the element's first text, or its first child's (<span>当前位置：</span>).
+        first_text = el.text if el.text and el.text.strip() else (el[0].text or "") if len(el) else ""
         labelled = _CRUMB_LABEL.match(first_text) is not None
         if not (labelled or _CRUMB_ATTR.search(attrs)):
             continue
