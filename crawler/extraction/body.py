@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 
 from .blocks import Block, is_noise
-from .metadata import _CRUMB_LABEL, _LABEL_RE, _STRIP_PINYIN
+from .metadata import _CRUMB_LABEL, _LABEL_RE, _STRIP_PINYIN, _has_colon
 
 _PUNCT = re.compile(r"[，。！？；：、,.!?;]")
 _CREDIT_PARENT = frozenset("p li blockquote pre h2 h3 h4 h5 h6 dd dt span font strong b em".split())
@@ -90,7 +90,7 @@ def _is_boilerplate_line(text: str, title: str) -> bool:
         if _FURNITURE.match(text) or _CRUMB_LABEL.match(text):
             return True
         m = _LABEL_RE.match(text)
-        if m and (":" in m["sep"] or "：" in m["sep"]):
+        if m and _has_colon(m):
             return True
     return False
 

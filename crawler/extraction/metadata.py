@@ -39,7 +39,7 @@ def _pinyin_tolerant(word: str) -> str:
 _LABEL_RE = re.compile(
     r"(?:^|(?<=[\s【\[（(|｜/丨·]))(?P<label>"
     + "|".join(_pinyin_tolerant(w) for w in sorted(_KIND_OF, key=len, reverse=True))
-    + r")(?P<sep>\s*[:：]\s*|\s+)"
+    + r")(?P<sep>\s*[:：|｜]\s*|\s+)"
 )
 _AUTHOR_SLASH = re.compile(r"(?:^|(?<=[\s【\[（(]))文\s*[/／｜|]\s*(?P<value>[^\s/／|｜】\])）]{2,12})")
 _STRIP_PINYIN = re.compile(_PINYIN_CORE)
@@ -65,12 +65,28 @@ def _label_kind(label: str) -> str | None:
     return _KIND_OF.get(_STRIP_PINYIN.sub("", label))
 
 
+# Page furniture that follows a name on the same line: 刘欢 返回搜狐 查看更多.
+_NOT_A_NAME = re.compile(r"返回|查看|更多|打印|关闭|關閉|分享|收藏|点击|點擊|评论|評論|转发|轉發|举报|舉報")
+_NAME_SPLIT = re.compile(r"[\s、，,/／;；]+")
+# An editor credited in brackets after the outlet: （松花江网编辑 孙桂芳）.
+_EDITOR_IN_BRACKETS = re.compile(r"[（(][^（()）]{0,12}?(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]?\s*(?P<names>[^（()）]{2,24})[)）]")
+
+
+def _has_colon(m: re.Match) -> bool:
+    """A label followed by a colon (or the | some templates print instead)."""
+    return any(c in m["sep"] for c in ":：|｜")
+
+
 def _names(value: str, limit: int = 4) -> str | None:
-    """Leading name-like tokens of ``value`` ("李四 王五 返回顶部" -> "李四 王五")."""
+    """Leading name-like tokens of ``value``.
+
+    >>> _names("李四 王五 返回顶部"), _names("萧潇、张妍"), _names("刘欢 返回搜狐 查看更多")
+    ('李四 王五', '萧潇 张妍', '刘欢')
+    """
     names = []
-    for token in value.split():
+    for token in _NAME_SPLIT.split(value):
         token = _trim_balanced(token)
-        if not token or not _NAME.match(token):
+        if not token or not _NAME.match(token) or _NOT_A_NAME.search(token):
             break
         names.append(token)
         if len(names) == limit:
@@ -98,7 +114,7 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
         if len(text) > 300:
             continue  # a body paragraph, not a metadata line
         matches = [m for m in _LABEL_RE.finditer(text)
-                   if ":" in m["sep"] or "：" in m["sep"] or (_STRIP_PINYIN.sub("", m["label"]) in _BARE_OK and len(text) < 60)]
+                   if _has_colon(m) or (_STRIP_PINYIN.sub("", m["label"]) in _BARE_OK and len(text) < 60)]
         for i, m in enumerate(matches):
             kind = _label_kind(m["label"])
             if kind is None or kind in found:
@@ -112,6 +128,10 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
             value = _trim_balanced(value)
             if value and not _PLACEHOLDER.match(value) and "=" not in value:
                 found[kind] = (value, "line:" + _STRIP_PINYIN.sub("", m["label"]), block)
+        if "editor" not in found and len(text) < 120:
+            m = _EDITOR_IN_BRACKETS.search(text)
+            if m:
+                found["editor"] = (m["names"], "line:(编辑)", block)
         if "author" not in found:
             m = _AUTHOR_SLASH.search(text)
             if m and len(text) < 80:
