@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 
 from .blocks import Block, is_noise
+from .dates import find_date
 from .metadata import _CRUMB_LABEL, _LABEL_RE, _STRIP_PINYIN, _has_colon
 
 _PUNCT = re.compile(r"[，。！？；：、,.!?;]")
@@ -25,6 +26,8 @@ _FURNITURE = re.compile(
     r"点击|點擊|扫一扫|掃一掃|相关新闻|相關新聞|相关阅读|延伸阅读|责任编辑|【|\[)[^。]{0,40}$)"
 )
 _MIN_BLOCK = 8
+_PAGER = re.compile(r"^(?:第\s*\d+\s*页|共\s*\d+\s*页|<<|上一页|\d+\s*/\s*\d+\s*页)")
+_META_WORD = re.compile(r"来源|來源|作者|编辑|編輯|更新|发布|發布|发表|發表|点击|浏览|阅读|字号")
 
 
 def _credit_target(el):
@@ -87,8 +90,10 @@ def _is_boilerplate_line(text: str, title: str) -> bool:
     if text == title:
         return True
     if len(_STRIP_PINYIN.sub("", text)) <= 80:
-        if _FURNITURE.match(text) or _CRUMB_LABEL.match(text):
+        if _FURNITURE.match(text) or _CRUMB_LABEL.match(text) or _PAGER.match(text):
             return True
+        if len(text) <= 60 and find_date(text) and _META_WORD.search(text):
+            return True  # a date line: 2005-04-05 06:40更新 来源：转载文章
         m = _LABEL_RE.match(text)
         if m and _has_colon(m):
             return True
@@ -110,8 +115,10 @@ def body_start(blocks: list[Block], container) -> int:
 
 
 def body_paragraphs(blocks: list[Block], container, title: str = "") -> list[str]:
-    """The article's paragraphs inside ``container``, boilerplate lines dropped."""
-    return [b.text for b in _inside_blocks(blocks, container) if not _is_boilerplate_line(b.text, title)]
+    """The article's paragraphs inside ``container``: boilerplate lines dropped, and
+    blocks that are mostly link text (related stories, "今日推荐" lists, pagers)."""
+    return [b.text for b in _inside_blocks(blocks, container)
+            if b.link_chars * 2 < len(b.text) and not _is_boilerplate_line(b.text, title)]
 
 
 def prose_score(blocks: list[Block]) -> tuple[int, int]:
