@@ -84,6 +84,13 @@ def test_page_kind_by_content_when_url_says_nothing():
     # a trail container named by its class, one link and a text crumb in spans
     ("<div class='channel-path'><a href='/china/'>国内新闻</a><span>&gt;</span><span>正文</span></div>",
      ["国内新闻", "正文"]),
+    # an icon, no label, links joined by bare ">", and a blank crumb the CMS left empty
+    ("<div class='mm_cur'><img src='home.jpg'/> <a href='../../'>首页</a>&gt;<a href='../'>动态信息</a>&gt;"
+     "<a href='./x/'></a>&gt;<a href='./'>政务动态</a></div>",
+     ["首页", "动态信息", "政务动态"]),
+    # 现在位置： and >> separators, a text crumb at the end
+    ("<table><tr><td>&nbsp; 现在位置： <a href='/'>首页</a> &gt;&gt; <a href='/dq/'>东区新闻</a> &gt;&gt; 正文</td></tr></table>",
+     ["首页", "东区新闻", "正文"]),
     # a label without a colon and links separated by spaces only
     ("<div id='szwei'><span>您所在的位置&nbsp;</span><a href='../'>首页</a>&nbsp;<a href='../zt/'>专题频道</a></div>",
      ["首页", "专题频道"]),

@@ -339,7 +339,7 @@ def json_ld_text(value) -> str | None:
 
 _CRUMB_ATTR = re.compile(r"crumb|bread|mbx|location|position|weizhi|dqwz|path|curpos", re.I)
 _CRUMB_LABEL = re.compile(
-    r"^\s*(?:" + "|".join(_pinyin_tolerant(w) for w in _LABELS["location"].split()) + r"|您所在的位置|位置)\s*[:：]?"
+    r"^\s*(?:" + "|".join(_pinyin_tolerant(w) for w in _LABELS["location"].split()) + r"|您所在的位置|现在位置|現在位置|位置)\s*[:：]?"
 )
 _HOME = re.compile(r"(首页|首頁|主页|主頁|^home$)", re.I)
 _CRUMB_SEP = re.compile(r"\s*(?:>|＞|›|»|→|/|\\)\s*")
@@ -350,7 +350,7 @@ _NOT_SECTION = re.compile(r"^(正文|详情|詳情|正文内容|内容|文章|�
 _CRUMB_SEP_CHARS = ">＞›»→"
 _GAP_OK = re.compile(f"^[\\s{_CRUMB_SEP_CHARS}]*[{_CRUMB_SEP_CHARS}][\\s{_CRUMB_SEP_CHARS}]*$")
 _LEADING_SEP = re.compile(f"^\\s*[{_CRUMB_SEP_CHARS}]")
-_PAGING = re.compile(r"^(?:\d+|上一页|下一页|首页\s*$|尾页|末页|上页|下页|next|prev|previous)$", re.I)
+_PAGING = re.compile(r"^(?:\d+|上一页|下一页|尾页|末页|上页|下页|next|prev|previous)$", re.I)
 _BLOCK_BREAK = frozenset("div p li ul ol table tr td dl dd dt h1 h2 h3 h4 h5 h6 section article header footer nav br".split())
 
 
@@ -367,7 +367,9 @@ def _link_stream(root):
                 continue
             if tag == "a":
                 inside_link = 1
-                tokens.append(("a", clean_text("".join(el.itertext())), el.get("href")))
+                name = clean_text("".join(el.itertext()))
+                if name:  # an empty link (a crumb the CMS left blank) is no crumb
+                    tokens.append(("a", name, el.get("href")))
             elif tag in ("script", "style", "head", "title"):
                 pass
             else:
