@@ -33,6 +33,7 @@ from .title import find_title
 from .metadata import (
     breadcrumb, clean_name_value, find_keywords, json_ld_article, json_ld_text, labelled_values,
     meta_values, noise_free_dates, section_of, split_keywords, date_line_source, credit_line,
+    script_pubtime,
 )
 
 
@@ -123,6 +124,10 @@ def extract_article(
             break
     if published_at is None and parse_date(ld.get("datePublished")):
         published_at, prov["published_at"] = parse_date(ld["datePublished"]), "jsonld:datePublished"
+    if published_at is None:
+        published_at = script_pubtime(root)
+        if published_at:
+            prov["published_at"] = "script:pubtime"
     if published_at is None and "date" in lines and parse_date(lines["date"][0]):
         published_at, prov["published_at"] = parse_date(lines["date"][0]), lines["date"][1]
     if title_at < 0:  # the headline came from <title> or <meta>: find its line on the page

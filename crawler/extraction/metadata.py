@@ -14,7 +14,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from .blocks import Block, clean_text, is_noise
-from .dates import _DATE as _DATE_SPAN, find_date
+from .dates import _DATE as _DATE_SPAN, find_date, parse_date
 
 # Optional tone-marked syllable after a character, as mirror sites inject it.
 _PINYIN_CORE = r"\([a-zA-Z\u00e0-\u00fc\u0101-\u01dc\u0300-\u036f]{1,8}\)"
@@ -326,6 +326,31 @@ def json_ld_article(root) -> dict:
                     return obj
                 stack.extend(obj.get("@graph", []) if isinstance(obj.get("@graph"), list) else [])
     return {}
+
+
+# Publish times that page scripts carry for their own use (qq.com's "pubtime", 163's
+# "ptime", …): structured, and often the only full timestamp on the page.
+_SCRIPT_PUBTIME = re.compile(
+    r"""["']?(?:pubtime|pub_time|publishtime|publish_time|publishdate|publish_date|pubdate|ptime|datepublished)["']?"""
+    r"""\s*[:=]\s*["']([^"'<>]{8,32})["']""",
+    re.IGNORECASE,
+)
+
+
+def script_pubtime(root) -> str | None:
+    """The publish time a page's inline scripts declare, as ISO 8601, or None.
+
+    >>> from .blocks import parse_html
+    >>> script_pubtime(parse_html('<script>window.DATA = {"pubtime": "2019-09-07 19:02:26"}</script>'))
+    '2019-09-07T19:02:26+08:00'
+    """
+    for script in root.iter("script"):
+        if script.text and not script.get("src"):
+            for m in _SCRIPT_PUBTIME.finditer(script.text):
+                value = parse_date(m.group(1))
+                if value:
+                    return value
+    return None
 
 
 def json_ld_text(value) -> str | None:
