@@ -77,15 +77,13 @@ def summarize(db_path: str, site_prefix: str) -> dict:
 
 def cmd_demo(args) -> int:
     from .portal import PortalServer
-    from .storage import open_database
+    from .storage import forget_urls, open_database
 
     with PortalServer(port=args.port) as server:
         db = open_database(args.db)
         # Earlier demos ran on other ports: their rows are the same articles under
-        # another address, so clear the sample portal's rows first.
-        with db.conn:
-            removed = db.conn.execute(
-                "delete from articles where canonical_url like 'http://127.0.0.1:%'").rowcount
+        # another address, so forget the sample portal's articles first.
+        removed = forget_urls(db, "http://127.0.0.1:")
         db.conn.close()
         if removed:
             print(f"Removed {removed} rows of an earlier demo from {args.db}")

@@ -46,6 +46,7 @@ REPAIR_SIMPLIFIED = True
 
 # --- Extensions ------------------------------------------------------------------
 EXTENSIONS = {
+    "crawler.extensions.lock.RunLock": 100,
     "crawler.extensions.runs.CrawlRunRecorder": 500,
 }
 # Record each crawl (arguments, start, end, finish reason, all stats) in the
@@ -66,3 +67,24 @@ SQLITE_BATCH_SIZE = 200
 # Also flush a partial batch when it is this many seconds old, so a slow crawl
 # still lands its items on disk.
 SQLITE_FLUSH_SECONDS = 5.0
+
+# --- Deduplication (crawler/dedup.py, done by the SQLite writer) -----------------
+# Merge copies of one article (mirror, republication, small edits) into one row;
+# every URL stays recorded in article_urls with the rule and score that merged it.
+DEDUP_ENABLED = True
+# Estimated Jaccard similarity (MinHash of 4-character shingles of the normalised
+# body) from which two articles are one.
+DEDUP_NEAR_THRESHOLD = 0.8
+# LSH bands over the 64-value signature (must divide 64): more bands find pairs
+# of lower similarity as candidates, at more lookups.
+DEDUP_BANDS = 16
+
+# --- Scheduled runs: run lock and exit codes (crawler/extensions/lock.py) --------
+# Our `crawl` command (crawler/commands/crawl.py) replaces Scrapy's: same options,
+# but a failed crawl exits non-zero, so cron, systemd and Scrapyd see it.
+COMMANDS_MODULE = "crawler.commands"
+# Take a lock beside SQLITE_PATH for the crawled site when the spider opens, so a
+# scheduled run that finds the previous one of the same site still going exits at once.
+LOCK_ENABLED = True
+# Exit code of a run stopped by the lock: 75 is EX_TEMPFAIL (sysexits.h), "try again later".
+LOCK_EXIT_CODE = 75

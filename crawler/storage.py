@@ -1,19 +1,29 @@
-"""The SQLite database the crawls produce: schema and batched article upserts.
+"""The SQLite database the crawls produce: schema, and the article writer.
 
-Tables: ``articles``, keyed by canonical URL, and ``crawl_runs``, one row per
-crawl with its stats (the schema is in the README). The database runs in WAL mode so that queries can read while a crawl
-writes. The writer pipeline (``pipelines/sqlite.py``) and the command line use
-this module; nothing else touches SQL.
+Tables (the schema is in the README): ``articles``, one row per article, keyed
+by canonical URL; ``article_urls``, every URL an article was seen at and why it
+belongs to it (the seen-state of incremental crawls); ``revisions``, earlier
+versions of changed articles; ``fingerprints`` and ``lsh_buckets`` (see
+:mod:`crawler.dedup`); ``crawl_runs``, one row per crawl. The database runs in
+WAL mode so that queries can read while a crawl writes. The writer pipeline
+(``pipelines/sqlite.py``) and the command line use this module; nothing else
+touches SQL.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlite_utils
+
+from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, fingerprint
+from .urls import canonical_url
 
 # column -> SQLite type, in table order. JSON columns hold lists/dicts as text.
 ARTICLE_COLUMNS: dict[str, type] = {
@@ -38,25 +48,15 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "repair_flags": str,   # JSON list
     "title_simplified": str,
     "body_simplified": str,
+    "content_hash": str,   # crawler.dedup fingerprint of the normalised body
     "first_stored_at": str,
     "updated_at": str,
+    "last_seen_at": str,   # last time a crawl saw the article (fetched, unchanged or a duplicate)
 }
 JSON_COLUMNS = ("keywords", "breadcrumb", "provenance", "repairs", "repair_flags")
 # Columns taken from the item; the rest are the writer's bookkeeping.
-ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c not in ("first_stored_at", "updated_at"))
-
-# Upsert by canonical URL. A page fetched at its canonical address replaces what
-# an alias (print view, page whose <link rel=canonical> points elsewhere) stored,
-# never the reverse, so the stored row does not depend on crawl order.
-_UPSERT = (
-    f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in ARTICLE_COLUMNS)}) "
-    "ON CONFLICT(canonical_url) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in ITEM_COLUMNS if c != "canonical_url")
-    + ", updated_at = excluded.updated_at "
-    "WHERE excluded.url = excluded.canonical_url OR articles.url != articles.canonical_url"
-)
-
+ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS
+                     if c not in ("content_hash", "first_stored_at", "updated_at", "last_seen_at"))
 
 def open_database(path: str | Path) -> sqlite_utils.Database:
     """Open (creating folders, file and schema as needed) the crawl database."""
@@ -71,6 +71,26 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS article_urls (
+    url TEXT PRIMARY KEY,      -- a URL the article was seen at (canonical form)
+    article TEXT NOT NULL,     -- canonical_url of the stored article
+    rule TEXT NOT NULL,        -- self | canonical_url | exact_fingerprint | near_duplicate
+    score REAL NOT NULL,       -- 1.0, or the near-duplicate similarity
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS article_urls_article ON article_urls (article);
+CREATE TABLE IF NOT EXISTS revisions (
+    id INTEGER PRIMARY KEY,
+    canonical_url TEXT NOT NULL,
+    title TEXT, body TEXT, editor TEXT, published_at TEXT, content_hash TEXT,
+    fetched_at TEXT, replaced_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revisions_url ON revisions (canonical_url);
+"""
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     articles = db["articles"]
     articles.create(ARTICLE_COLUMNS, pk="canonical_url", not_null=["url", "title", "body"], if_not_exists=True)
@@ -80,26 +100,154 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             articles.add_column(column, kind)
     for columns in (["site", "section"], ["published_at"], ["editor"]):
         articles.create_index(columns, if_not_exists=True)
+    db.executescript(_SCHEMA + DEDUP_SCHEMA)
     ensure_runs_table(db)
 
 
 def article_row(item: dict, now: str | None = None) -> dict:
-    """An item (as a dict) -> a row for the ``articles`` table."""
+    """An item (as a dict) -> a row for the ``articles`` table (content_hash not set)."""
     now = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
     row = {c: item.get(c) for c in ITEM_COLUMNS}
     for column in JSON_COLUMNS:
         row[column] = json.dumps(row[column] if row[column] is not None else [], ensure_ascii=False)
-    row["first_stored_at"] = now
-    row["updated_at"] = now
+    row.update(content_hash=None, first_stored_at=now, updated_at=now, last_seen_at=now)
     return row
 
 
-def upsert_articles(db: sqlite_utils.Database, rows: list[dict]) -> None:
-    """Write ``rows`` in one transaction."""
-    if not rows:
-        return
+# Repairs that mark a damaged copy: a clean copy of the same article is preferred.
+_DAMAGE = {"pinyin_annotations", "fullwidth_punctuation", "utf8_read_as_gbk", "gbk_read_as_latin1", "latin_mojibake"}
+_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+def preference(row: dict) -> tuple:
+    """Sort key of the copies of one article: the smallest is the one kept.
+
+    Undamaged before repaired (a mirror's copy), then the earliest publication,
+    then the lowest CMS sequence number in the URL (t20231228_6145 was published
+    before its republication t20231228_7017), then the URL itself.
+    """
+    repairs = set(json.loads(row["repairs"] or "[]"))
+    flags = json.loads(row["repair_flags"] or "[]")
+    damage = 2 if flags else 1 if repairs & _DAMAGE else 0
+    number = _LAST_NUMBER.search(urlsplit(row["canonical_url"]).path)
+    return (damage, row["published_at"] or "9999", int(number.group(1)) if number else 1 << 62,
+            row["canonical_url"])
+
+
+_INSERT = f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join(':' + c for c in ARTICLE_COLUMNS)})"
+_UPDATE = ("UPDATE articles SET " + ", ".join(f"{c} = :{c}" for c in ITEM_COLUMNS if c != "canonical_url")
+           + ", content_hash = :content_hash, updated_at = :updated_at, last_seen_at = :last_seen_at"
+           " WHERE canonical_url = :canonical_url")
+_SEE = ("INSERT INTO article_urls (url, article, rule, score, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(url) DO UPDATE SET article = excluded.article, rule = excluded.rule, score = excluded.score, "
+        "last_seen_at = excluded.last_seen_at")
+
+
+class ArticleWriter:
+    """Writes batches of items, one transaction each, deciding for every item whether
+    it is ``new``, ``updated`` (previous version kept in ``revisions``), ``unchanged``
+    or a ``duplicate`` of a stored article (its URL recorded in ``article_urls`` with
+    the rule and score that merged it). The seen-state is committed with the items.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, dedup: bool = True, near_threshold: float = 0.8, bands: int = 16):
+        self.db = db
+        self.index = DedupIndex(db.conn, near_threshold, bands) if dedup else None
+
+    def write(self, items: list[dict]) -> Counter:
+        counts: Counter = Counter()
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.db.conn:
+            for item in items:
+                counts[self._write(item, now)] += 1
+        return counts
+
+    def _see(self, url: str, article: str, rule: str, score: float, now: str) -> None:
+        self.db.conn.execute(_SEE, (url, article, rule, score, now, now))
+
+    def _write(self, item: dict, now: str) -> str:
+        conn = self.db.conn
+        row = article_row(item, now)
+        key = row["canonical_url"]
+        print_ = fingerprint(row["title"] or "", row["body"] or "")
+        row["content_hash"] = print_.content_hash
+        fetched_at = canonical_url(row["url"])
+        alias_rule = ("self", 1.0) if fetched_at == key else ("canonical_url", 1.0)
+
+        stored = conn.execute("SELECT url, content_hash FROM articles WHERE canonical_url = ?", (key,)).fetchone()
+        if stored is not None:
+            self._see(key, key, "self", 1.0, now)
+            self._see(fetched_at, key, *alias_rule, now)
+            stored_from_self = canonical_url(stored[0]) == key
+            if fetched_at != key and stored_from_self or stored[1] == row["content_hash"] and (
+                    stored_from_self or fetched_at != key):
+                # Same text, or an alias (print view) of an article fetched at its own URL.
+                conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, key))
+                return "unchanged"
+            if stored[1] == row["content_hash"]:
+                # The article's own page after an alias of it: its version is the one to keep.
+                conn.execute(_UPDATE, row)
+                return "unchanged"
+            conn.execute(
+                "INSERT INTO revisions (canonical_url, title, body, editor, published_at, content_hash, fetched_at,"
+                " replaced_at) SELECT canonical_url, title, body, editor, published_at, content_hash, fetched_at, ?"
+                " FROM articles WHERE canonical_url = ?", (now, key))
+            conn.execute(_UPDATE, row)
+            if self.index is not None:
+                self.index.add(key, print_)
+            return "updated"
+
+        known = conn.execute("SELECT article, rule, score FROM article_urls WHERE url = ?", (key,)).fetchone()
+        if known is not None and known[1] != "self":
+            self._see(key, *known, now)  # a duplicate URL seen again
+            return "duplicate"
+
+        match = self.index.find(print_, exclude=key) if self.index is not None else None
+        kept = None
+        if match is not None:
+            kept = conn.execute("SELECT * FROM articles WHERE canonical_url = ?", (match.article,)).fetchone()
+            if kept is None:  # an index entry whose article was deleted by hand
+                self.index.remove(match.article)
+                match = None
+        if match is None:
+            conn.execute(_INSERT, row)
+            self._see(key, key, "self", 1.0, now)
+            if fetched_at != key:
+                self._see(fetched_at, key, *alias_rule, now)
+            if self.index is not None:
+                self.index.add(key, print_)
+            return "new"
+
+        kept = dict(zip([d[0] for d in conn.execute("SELECT * FROM articles LIMIT 0").description], kept))
+        if preference(row) < preference(kept):
+            # The better copy arrived second: it takes the article's place, and the
+            # copy stored so far becomes one of its duplicate URLs.
+            conn.execute("DELETE FROM articles WHERE canonical_url = ?", (match.article,))
+            conn.execute(_INSERT, row)
+            conn.execute("UPDATE article_urls SET article = ? WHERE article = ?", (key, match.article))
+            self._see(match.article, key, match.rule, match.score, now)
+            self._see(key, key, "self", 1.0, now)
+            self.index.remove(match.article)
+            self.index.add(key, print_)
+        else:
+            self._see(key, match.article, match.rule, match.score, now)
+            conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, match.article))
+        if fetched_at != key:
+            self._see(fetched_at, conn.execute("SELECT article FROM article_urls WHERE url = ?", (key,)).fetchone()[0],
+                      *alias_rule, now)
+        return "duplicate"
+
+
+def forget_urls(db: sqlite_utils.Database, prefix: str) -> int:
+    """Delete every trace of the articles whose canonical URL starts with ``prefix``;
+    returns the number of articles deleted."""
+    like = prefix.replace("%", "\\%").replace("_", "\\_") + "%"
     with db.conn:
-        db.conn.executemany(_UPSERT, rows)
+        deleted = db.conn.execute("DELETE FROM articles WHERE canonical_url LIKE ? ESCAPE '\\'", (like,)).rowcount
+        for table, column in (("article_urls", "article"), ("revisions", "canonical_url"),
+                              ("fingerprints", "canonical_url"), ("lsh_buckets", "canonical_url")):
+            db.conn.execute(f"DELETE FROM {table} WHERE {column} LIKE ? ESCAPE '\\'", (like,))
+    return deleted
 
 
 def ensure_runs_table(db: sqlite_utils.Database) -> None:

@@ -20,31 +20,62 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32"]
 
 
-@pytest.fixture(scope="module")
-def crawl(portal_server, tmp_path_factory, python):
-    db_path = tmp_path_factory.mktemp("crawl") / "news.db"
-    scrapy = [python, "-m", "scrapy"]
+def run_crawl(server, db_path, python, *settings):
     proc = subprocess.run(
-        [*scrapy, "crawl", "news", "-a", f"start_url={portal_server.url}", "-s", f"SQLITE_PATH={db_path}",
-         "-s", "LOG_LEVEL=INFO", *FAST],
+        [python, "-m", "scrapy", "crawl", "news", "-a", f"start_url={server.url}", "-s", f"SQLITE_PATH={db_path}",
+         "-s", "LOG_LEVEL=INFO", *FAST, *settings],
         cwd=REPO, capture_output=True, text=True, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     rows = {r["canonical_url"]: dict(r) for r in conn.execute("select * from articles")}
+    urls = {r["url"]: dict(r) for r in conn.execute("select * from article_urls")}
     run = dict(conn.execute("select * from crawl_runs order by id desc limit 1").fetchone())
     stats = json.loads(run["stats"])
-    return {"rows": rows, "run": run, "stats": stats, "log": proc.stderr, "base": portal_server.url.rstrip("/")}
+    return {"rows": rows, "urls": urls, "run": run, "stats": stats, "log": proc.stderr,
+            "base": server.url.rstrip("/")}
 
 
-def test_stores_exactly_the_valid_articles(crawl, portal):
+@pytest.fixture(scope="module")
+def crawl(portal_server, tmp_path_factory, python):
+    return run_crawl(portal_server, tmp_path_factory.mktemp("crawl") / "news.db", python)
+
+
+@pytest.fixture(scope="module")
+def crawl_every_page(portal_server, tmp_path_factory, python):
+    """The same crawl without deduplication: one row per article page."""
+    return run_crawl(portal_server, tmp_path_factory.mktemp("crawl") / "news.db", python, "-s", "DEDUP_ENABLED=False")
+
+
+def test_stores_one_row_per_article(crawl, portal):
+    """Mirror copies and the republished copy collapse onto their originals."""
     base = crawl["base"]
-    expected_urls = {base + a.url_path for a in portal.articles}
-    assert len(portal.articles) == portal.expected["article_pages_valid"]
-    assert set(crawl["rows"]) == expected_urls
+    originals = {base + a.url_path for a in portal.articles if a.kind == "original"}
+    assert len(originals) == portal.expected["articles_original"]
+    assert set(crawl["rows"]) == originals
     assert crawl["run"]["finish_reason"] == "finished"
-    assert crawl["run"]["items_stored"] >= len(expected_urls)
+    assert crawl["stats"]["sqlite/new"] == len(originals)
+
+
+def test_every_copy_is_recorded_with_the_rule_that_merged_it(crawl, portal):
+    base = crawl["base"]
+    by_id = {a.id: a for a in portal.articles}
+    copies = [a for a in portal.articles if a.kind != "original"]
+    assert len(copies) == portal.expected["mirror_copies"] + portal.expected["republished_copies"]
+    for copy in copies:
+        seen = crawl["urls"][base + copy.url_path]
+        assert seen["article"] == base + by_id[copy.canonical_of].url_path, copy.id
+        assert seen["rule"] in ("exact_fingerprint", "near_duplicate") and seen["score"] >= 0.8
+    merged = {u["article"] for u in crawl["urls"].values() if u["rule"] in ("exact_fingerprint", "near_duplicate")}
+    assert len(merged) == len(copies)  # no original absorbed another original
+    assert crawl["stats"]["sqlite/duplicate"] >= len(copies)
+
+
+def test_stores_every_valid_article_page_without_dedup(crawl_every_page, portal):
+    base = crawl_every_page["base"]
+    assert len(portal.articles) == portal.expected["article_pages_valid"]
+    assert set(crawl_every_page["rows"]) == {base + a.url_path for a in portal.articles}
 
 
 def test_drops_are_counted_with_reasons(crawl, portal):
@@ -94,8 +125,9 @@ def _expected_fields(truth, by_id):
     return want
 
 
-def test_field_values_of_every_article(crawl, portal):
+def test_field_values_of_every_article(crawl_every_page, portal):
     """Every stored row against the generator's truth, field by field."""
+    crawl = crawl_every_page
     base = crawl["base"]
     by_id = {a.id: a for a in portal.articles}
     mismatches = []
@@ -114,7 +146,8 @@ def test_field_values_of_every_article(crawl, portal):
     assert not mismatches, mismatches[:10]
 
 
-def test_mirror_copies_stored_repaired_with_simplified_forms(crawl, portal):
+def test_mirror_copies_stored_repaired_with_simplified_forms(crawl_every_page, portal):
+    crawl = crawl_every_page
     base = crawl["base"]
     by_id = {a.id: a for a in portal.articles}
     mirrors = [a for a in portal.articles if a.kind == "mirror"]

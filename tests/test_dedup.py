@@ -1,0 +1,99 @@
+"""Deduplication in the article writer: every outcome, every merge explained."""
+
+import json
+
+import opencc
+import pytest
+
+from crawler.dedup import fingerprint, normalise, similarity
+from crawler.storage import ArticleWriter, open_database
+
+S2T = opencc.OpenCC("s2t")
+BODY = ("海州市委统战部召开党外知识分子工作座谈会，听取各方意见建议，交流经验做法。"
+        "会议指出，要坚持团结引领，搭建建言献策平台，推动党外知识分子在经济社会发展中发挥更大作用。"
+        "与会人员表示，将认真贯彻落实会议精神，以更加饱满的热情投入到各项工作中去。")
+OTHER = ("市政府召开常务会议，研究部署防汛防台工作，要求各地压实责任、强化值守，"
+         "确保人民群众生命财产安全。会议还审议了城市更新三年行动方案，明确了重点任务和时间节点。")
+
+
+def item(url, body=BODY, title="统战部召开座谈会", **extra):
+    return {"url": url, "canonical_url": url, "title": title, "body": body, "keywords": [], "breadcrumb": [],
+            "provenance": {}, "repairs": [], "repair_flags": [], "published_at": "2016-08-04", **extra}
+
+
+@pytest.fixture
+def writer(tmp_path):
+    db = open_database(tmp_path / "news.db")
+    yield ArticleWriter(db, near_threshold=0.8)
+    db.conn.close()
+
+
+def urls(writer):
+    return {r[0]: r[1:] for r in writer.db.conn.execute("select url, article, rule, score from article_urls")}
+
+
+def test_new_unchanged_updated_with_revision(writer):
+    assert writer.write([item("http://a.cn/1.html")]) == {"new": 1}
+    assert writer.write([item("http://a.cn/1.html")]) == {"unchanged": 1}
+    assert writer.write([item("http://a.cn/1.html", body=BODY + "（完）记者补充：会后进行了分组讨论。")]) == {"updated": 1}
+    revisions = writer.db.conn.execute("select canonical_url, body from revisions").fetchall()
+    assert revisions == [("http://a.cn/1.html", BODY)]
+
+
+def test_exact_copy_under_another_url_is_a_duplicate(writer):
+    counts = writer.write([item("http://a.cn/1.html"), item("http://a.cn/other/9.html", title="另一个标题")])
+    assert counts == {"new": 1, "duplicate": 1}
+    assert urls(writer)["http://a.cn/other/9.html"] == ("http://a.cn/1.html", "exact_fingerprint", 1.0)
+    assert writer.db.conn.execute("select count(*) from articles").fetchone()[0] == 1
+
+
+def test_traditional_mirror_copy_matches_simplified_original(writer):
+    writer.write([item("http://a.cn/1.html")])
+    mirror = item("http://m.cn/20160804/1.html", body=S2T.convert(BODY), repairs=["pinyin_annotations"],
+                  published_at=None)
+    assert writer.write([mirror]) == {"duplicate": 1}
+    assert urls(writer)["http://m.cn/20160804/1.html"][1] == "exact_fingerprint"
+
+
+def test_better_copy_arriving_second_takes_the_place(writer):
+    """The mirror is crawled first; the original arrives later and replaces it."""
+    mirror = item("http://m.cn/20160804/1.html", body=S2T.convert(BODY), repairs=["pinyin_annotations"],
+                  published_at=None)
+    writer.write([mirror])
+    assert writer.write([item("http://a.cn/1.html")]) == {"duplicate": 1}
+    rows = writer.db.conn.execute("select canonical_url from articles").fetchall()
+    assert rows == [("http://a.cn/1.html",)]
+    assert urls(writer)["http://m.cn/20160804/1.html"] == ("http://a.cn/1.html", "exact_fingerprint", 1.0)
+    assert urls(writer)["http://a.cn/1.html"][1] == "self"
+
+
+def test_near_duplicate_with_appended_note(writer):
+    writer.write([item("http://a.cn/1.html")])
+    edited = BODY.replace("座谈会", "专题座谈会") + "（本文有删改）"
+    assert similarity(fingerprint("", BODY).signature, fingerprint("", edited).signature) >= 0.8
+    assert writer.write([item("http://b.cn/2.html", body=edited)]) == {"duplicate": 1}
+    article, rule, score = urls(writer)["http://b.cn/2.html"]
+    assert (article, rule) == ("http://a.cn/1.html", "near_duplicate") and 0.8 <= score < 1
+
+
+def test_distinct_articles_are_not_merged(writer):
+    assert writer.write([item("http://a.cn/1.html"), item("http://a.cn/2.html", body=OTHER)]) == {"new": 2}
+
+
+def test_alias_does_not_replace_the_canonical_version(writer):
+    writer.write([item("http://a.cn/1.html")])
+    alias = item("http://a.cn/1_print.html", body=BODY, title="打印版")
+    alias["canonical_url"] = "http://a.cn/1.html"
+    assert writer.write([alias]) == {"unchanged": 1}
+    assert writer.db.conn.execute("select title from articles").fetchone()[0] == "统战部召开座谈会"
+    assert urls(writer)["http://a.cn/1_print.html"] == ("http://a.cn/1.html", "canonical_url", 1.0)
+
+
+def test_dedup_off_stores_every_copy(tmp_path):
+    db = open_database(tmp_path / "news.db")
+    writer = ArticleWriter(db, dedup=False)
+    assert writer.write([item("http://a.cn/1.html"), item("http://a.cn/2.html")]) == {"new": 2}
+
+
+def test_normalise_ignores_script_width_and_punctuation():
+    assert normalise("統一戰線，工作") == normalise("统一战线工作") == "统一战线工作"
