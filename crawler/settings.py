@@ -58,6 +58,11 @@ CRAWL_RUNS_ENABLED = True
 # pages reach every article, and article pages are full of related-article links
 # into other sites' archives.
 NEWS_FOLLOW_ARTICLE_LINKS = False
+# Incremental crawls: an article already stored is not requested again until it
+# was last seen this many hours ago (-a full=1 fetches everything).
+NEWS_RECRAWL_AGE_HOURS = 168.0
+# Stop following a list's pagination when every article it links to is known.
+NEWS_STOP_PAGINATION_ON_KNOWN = True
 
 # --- SQLite writer (pipelines/sqlite.py) ---------------------------------------
 # Write items into this database file (created with its folders if missing).

@@ -250,12 +250,23 @@ def forget_urls(db: sqlite_utils.Database, prefix: str) -> int:
     return deleted
 
 
+RUN_COLUMNS: dict[str, type] = {
+    "id": int, "spider": str, "args": str, "started_at": str, "finished_at": str,
+    "finish_reason": str,
+    "items_stored": int,   # items the writer handled (all outcomes)
+    "new": int, "updated": int, "unchanged": int, "duplicates": int,
+    "dropped": str,        # JSON {reason: count}: extraction drops, non-HTML, denied links
+    "errors": int,         # failed downloads and HTTP errors given up on
+    "stats": str,          # every Scrapy stat, JSON
+}
+
+
 def ensure_runs_table(db: sqlite_utils.Database) -> None:
-    db["crawl_runs"].create(
-        {"id": int, "spider": str, "args": str, "started_at": str, "finished_at": str,
-         "finish_reason": str, "items_stored": int, "stats": str},
-        pk="id", if_not_exists=True,
-    )
+    runs = db["crawl_runs"]
+    runs.create(RUN_COLUMNS, pk="id", if_not_exists=True)
+    for column, kind in RUN_COLUMNS.items():
+        if column not in runs.columns_dict:
+            runs.add_column(column, kind)
 
 
 def record_run(db: sqlite_utils.Database, run: dict) -> int:

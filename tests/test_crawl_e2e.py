@@ -34,7 +34,7 @@ def run_crawl(server, db_path, python, *settings):
     run = dict(conn.execute("select * from crawl_runs order by id desc limit 1").fetchone())
     stats = json.loads(run["stats"])
     return {"rows": rows, "urls": urls, "run": run, "stats": stats, "log": proc.stderr,
-            "base": server.url.rstrip("/")}
+            "base": server.url.rstrip("/"), "db": db_path}
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +186,42 @@ def test_duplicate_urls_collapse_by_canonical_url(crawl, portal):
     """Print views and tracking-parameter links give no rows of their own."""
     assert portal.expected["print_views"] > 0 and portal.expected["tracking_variants"] > 0
     assert not [u for u in crawl["rows"] if "utm_" in u or "from=" in u or "_print" in u]
+
+
+def test_crawl_run_row_counts(crawl, portal):
+    run, exp = crawl["run"], portal.expected
+    assert run["new"] == exp["articles_original"]
+    assert run["duplicates"] >= exp["mirror_copies"] + exp["republished_copies"]
+    assert run["updated"] == 0
+    dropped = json.loads(run["dropped"])
+    assert dropped["no_title"] == 1 and dropped["empty_body"] == 1 and dropped["non_html"] == 1
+    # 404s and the 500 (given up on after its retries) are the errors
+    assert run["errors"] == len(exp["not_found_urls"]) + len(exp["server_error_urls"])
+
+
+@pytest.fixture(scope="module")
+def second_crawl(crawl, portal_server, python):
+    """The same crawl again, into the same database: an incremental run."""
+    return run_crawl(portal_server, crawl["db"], python)
+
+
+def test_second_crawl_fetches_only_what_it_does_not_have(crawl, second_crawl, portal):
+    first, second = crawl["stats"], second_crawl["stats"]
+    assert second_crawl["rows"].keys() == crawl["rows"].keys()
+    assert second.get("sqlite/new", 0) == 0 and second.get("sqlite/updated", 0) == 0
+    # Only article URLs that never gave an article are asked again (empty, title-less),
+    # and only those the lists still lead to once pagination stops on known pages.
+    assert second["news/pages/article"] <= sum(portal.expected["dropped"].values())
+    assert second["incremental/skipped_known"] >= portal.expected["articles_original"]
+    assert second["incremental/pagination_stopped"] > 0
+    assert second["response_received_count"] < first["response_received_count"] / 2
+
+
+def test_full_crawl_fetches_everything_and_finds_it_unchanged(crawl, second_crawl, portal_server, python):
+    full = run_crawl(portal_server, crawl["db"], python, "-a", "full=1")
+    assert full["stats"]["sqlite/unchanged"] >= len(crawl["rows"])
+    assert full["stats"].get("sqlite/new", 0) == 0 and full["stats"].get("sqlite/updated", 0) == 0
+    assert "incremental/skipped_known" not in full["stats"]
+    assert full["rows"].keys() == crawl["rows"].keys()
+    runs = sqlite3.connect(crawl["db"]).execute("select count(*) from crawl_runs").fetchone()[0]
+    assert runs == 3

@@ -2,8 +2,9 @@
 
 Enabled by ``CRAWL_RUNS_ENABLED``; writes into ``SQLITE_PATH``. The row holds the
 spider's arguments, start and end, how the crawl ended and every Scrapy stat as
-JSON, so ``select json_extract(stats, '$."extract/dropped/no_title"') from crawl_runs``
-answers "what was dropped and why" after the fact.
+JSON, and the counts people ask for first: new, updated, unchanged and duplicate
+articles, pages dropped by reason, errors. ``select json_extract(stats,
+'$."extract/dropped/no_title"') from crawl_runs`` answers anything else after the fact.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class CrawlRunRecorder:
         if not path:
             raise NotConfigured("SQLITE_PATH is empty: crawl runs are recorded in the crawl database")
         ext = cls(crawler, path)
+        ext.retry_codes = frozenset(int(c) for c in crawler.settings.getlist("RETRY_HTTP_CODES"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -41,6 +43,9 @@ class CrawlRunRecorder:
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats.get_stats()
         args = {k: v for k, v in vars(spider).items() if k in ("start_urls", "allowed_domains")}
+        profile = getattr(spider, "profile", None)
+        if profile is not None:
+            args["site"] = profile.name
         db = open_database(self.path)
         try:
             record_run(db, {
@@ -50,7 +55,33 @@ class CrawlRunRecorder:
                 "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "finish_reason": reason,
                 "items_stored": stats.get("sqlite/items", 0),
+                "new": stats.get("sqlite/new", 0),
+                "updated": stats.get("sqlite/updated", 0),
+                "unchanged": stats.get("sqlite/unchanged", 0),
+                "duplicates": stats.get("sqlite/duplicate", 0),
+                "dropped": json.dumps(dropped_counts(stats), ensure_ascii=False, sort_keys=True),
+                "errors": error_count(stats, self.retry_codes),
                 "stats": json.dumps(stats, ensure_ascii=False, default=str, sort_keys=True),
             })
         finally:
             db.conn.close()
+
+
+def dropped_counts(stats: dict) -> dict[str, int]:
+    """Pages and links left out, by reason: ``extract/dropped/<reason>``, ``news/skipped/<reason>``,
+    ``incremental/<reason>``."""
+    dropped = {}
+    for key, value in stats.items():
+        for prefix in ("extract/dropped/", "news/skipped/", "incremental/skipped_"):
+            if key.startswith(prefix):
+                dropped[key[len(prefix):]] = value
+    return dropped
+
+
+def error_count(stats: dict, retry_codes: frozenset[int]) -> int:
+    """Requests that failed for good: retries exhausted (connection errors and retried
+    statuses such as 500), HTTP errors not retried (404), spider exceptions."""
+    prefix = "httperror/response_ignored_status_count/"
+    http = sum(v for k, v in stats.items()
+               if k.startswith(prefix) and int(k[len(prefix):]) not in retry_codes)
+    return stats.get("retry/max_reached", 0) + http + stats.get("spider_exceptions/count", 0)

@@ -18,23 +18,41 @@ tracking parameters are dropped, and extraction gets the profile. A
 domains then come from it. A profile that does not load stops the crawl before
 it starts, with the file, key and problem.
 
+Incremental crawls: an article link whose article is already stored (its URL is
+in ``article_urls``, seen less than ``NEWS_RECRAWL_AGE_HOURS`` ago) is not requested
+again, unless ``-a full=1``. List pages are always fetched; when every article a
+list page links to is known, its pagination links are not followed
+(``NEWS_STOP_PAGINATION_ON_KNOWN``). The state is the database (:mod:`crawler.seen`).
+
 Stats: ``news/pages/article``, ``news/pages/list``, ``news/skipped/non_html``,
-``news/skipped/denied``, ``extract/dropped/<reason>``.
+``news/skipped/denied``, ``extract/dropped/<reason>``, ``incremental/skipped_known``,
+``incremental/pagination_stopped``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from ..extraction import ExtractionError, extract_article, page_kind
 from ..extraction.profile import decode_for_profile
 from ..profiles import Profile, ProfileError, load_profile
+from ..seen import SeenState
 from ..urls import canonical_url
+
+# Pagination links: by their text (下一页, 尾页, page numbers) or their URL (index_2.html, ?page=3).
+_PAGER_TEXT = re.compile(r"^\s*(?:下一页|下页|上一页|上页|尾页|末页|首页|\d{1,4}|next|prev|previous|last|[>»›]+|[<«‹]+)\s*$", re.I)
+_PAGER_URL = re.compile(r"(?:index_\d+\.s?html?$|[?&](?:page|p|pageno|pageindex)=\d+)", re.I)
+
+
+def _is_pager(link) -> bool:
+    return bool(_PAGER_TEXT.match(link.text or "") or _PAGER_URL.search(link.url))
 
 
 def _domain_of(url: str) -> str:
@@ -47,8 +65,11 @@ def _domain_of(url: str) -> str:
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, start_url: str | None = None, site: str | None = None, *args, **kwargs):
+    def __init__(self, start_url: str | None = None, site: str | None = None, full: str | None = None,
+                 *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # -a full=1: fetch every article again, known or not.
+        self.full = str(full or "").lower() in ("1", "true", "yes")
         self.profile: Profile | None = None
         if site:
             try:
@@ -74,13 +95,29 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.follow_article_links = crawler.settings.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
+        settings = crawler.settings
+        spider.follow_article_links = settings.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
+        spider.stop_on_known = settings.getbool("NEWS_STOP_PAGINATION_ON_KNOWN")
+        spider.seen = SeenState(settings.get("SQLITE_PATH"), timedelta(hours=settings.getfloat("NEWS_RECRAWL_AGE_HOURS")))
+        crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         return spider
 
+    def _known(self, url: str) -> bool:
+        """An article link whose article is stored and fresh (not with -a full=1)."""
+        return (not self.full and self._url_kind(url) == "article"
+                and self.seen.is_fresh(canonical_url(url, extra_tracking=self._extra_tracking)))
+
+    def _url_kind(self, url: str) -> str:
+        kind = self.profile.url_kind(url) if self.profile is not None else None
+        return kind or page_kind(url)
+
     def _request(self, url: str) -> scrapy.Request | None:
-        """The request for a link, or None when the profile denies it."""
+        """The request for a link, or None when the profile denies it or the article is known."""
         if self.profile is not None and self.profile.denies(url):
             self.crawler.stats.inc_value("news/skipped/denied")
+            return None
+        if self._known(url):
+            self.crawler.stats.inc_value("incremental/skipped_known")
             return None
         # Tracking parameters (?utm_source=…&from=timeline) never change the page:
         # request the canonical form so one article is fetched once.
@@ -113,7 +150,15 @@ class NewsSpider(scrapy.Spider):
         kind = self.kind_of(response.url, response.body, content_type)
         stats.inc_value(f"news/pages/{kind}")
         if kind == "list":
-            yield from self._follow(link.url for link in self._links.extract_links(response))
+            links = self._links.extract_links(response)
+            articles = [link for link in links if self._url_kind(link.url) == "article"]
+            if self.stop_on_known and not self.full and articles and all(self._known(a.url) for a in articles):
+                # Nothing new on this page: the pages after it are older still.
+                pagers = [link for link in links if _is_pager(link)]
+                if pagers:
+                    stats.inc_value("incremental/pagination_stopped")
+                    links = [link for link in links if link not in pagers]
+            yield from self._follow(link.url for link in links)
             return
 
         try:

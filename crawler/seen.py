@@ -1,0 +1,50 @@
+"""The seen-state of incremental crawls, read from the crawl database.
+
+The writer records every URL an article was seen at in ``article_urls`` (with
+``last_seen_at``), in the same transaction as the article. The spider asks here
+whether a link is an article it already has: nothing is held in memory, so the
+state costs the same with 1,000 known URLs as with 1,000,000, and a killed crawl
+knows exactly what it had written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+
+class SeenState:
+    def __init__(self, path: str | Path | None, max_age: timedelta):
+        self.path = Path(path) if path else None
+        self.max_age = max_age
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._conn is None and self.path is not None and self.path.is_file():
+            # A plain connection, used only to read: a read-only one cannot open a WAL
+            # database whose -shm file it may not create.
+            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+            try:
+                conn.execute("SELECT 1 FROM article_urls LIMIT 1")
+            except sqlite3.DatabaseError:  # not a crawl database, or one from before article_urls
+                conn.close()
+                return None
+            self._conn = conn
+        return self._conn
+
+    def is_fresh(self, url: str) -> bool:
+        """True when ``url`` (canonical form) is an article seen less than ``max_age`` ago."""
+        conn = self._connection()
+        if conn is None:
+            return False
+        row = conn.execute("SELECT last_seen_at FROM article_urls WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return False
+        seen = datetime.fromisoformat(row[0])
+        return datetime.now(timezone.utc) - seen < self.max_age
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
