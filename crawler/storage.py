@@ -269,12 +269,25 @@ def ensure_runs_table(db: sqlite_utils.Database) -> None:
             runs.add_column(column, kind)
 
 
-def record_run(db: sqlite_utils.Database, run: dict) -> int:
-    """Insert one ``crawl_runs`` row; returns its id."""
+def record_run(db: sqlite_utils.Database, run: dict, run_id: int | None = None) -> int:
+    """Insert a ``crawl_runs`` row, or update row ``run_id``; returns its id."""
     ensure_runs_table(db)
     with db.conn:
-        cursor = db.conn.execute(
-            f"INSERT INTO crawl_runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
-            list(run.values()),
-        )
-    return cursor.lastrowid
+        if run_id is None:
+            cursor = db.conn.execute(
+                f"INSERT INTO crawl_runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
+                list(run.values()),
+            )
+            return cursor.lastrowid
+        db.conn.execute(f"UPDATE crawl_runs SET {', '.join(f'{c} = ?' for c in run)} WHERE id = ?",
+                        [*run.values(), run_id])
+    return run_id
+
+
+def last_run_finished(db: sqlite_utils.Database, spider: str, args: str) -> bool:
+    """Whether the latest recorded run of ``spider`` with these arguments ended with
+    finish_reason "finished" (a run killed with -9 never records its end)."""
+    ensure_runs_table(db)
+    row = db.conn.execute("SELECT finish_reason FROM crawl_runs WHERE spider = ? AND args = ? ORDER BY id DESC LIMIT 1",
+                          (spider, args)).fetchone()
+    return row is not None and row[0] == "finished"

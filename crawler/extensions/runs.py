@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from ..storage import open_database, record_run
+from ..storage import last_run_finished, open_database, record_run
 
 
 class CrawlRunRecorder:
@@ -23,6 +23,7 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.path = path
         self.started_at: str | None = None
+        self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,21 +38,32 @@ class CrawlRunRecorder:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_opened(self, spider):
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-    def spider_closed(self, spider, reason):
-        stats = self.crawler.stats.get_stats()
+    @staticmethod
+    def run_args(spider) -> str:
         args = {k: v for k, v in vars(spider).items() if k in ("start_urls", "allowed_domains")}
         profile = getattr(spider, "profile", None)
         if profile is not None:
             args["site"] = profile.name
+        return json.dumps(args, ensure_ascii=False)
+
+    def spider_opened(self, spider):
+        # The row is written now and completed at the end: a run killed on the way
+        # leaves it without finish_reason, and the next run knows not to trust
+        # "all known, stop paginating" (what came after the kill was never seen).
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        args = self.run_args(spider)
+        db = open_database(self.path)
+        try:
+            spider.previous_run_finished = last_run_finished(db, spider.name, args)
+            self.run_id = record_run(db, {"spider": spider.name, "args": args, "started_at": self.started_at})
+        finally:
+            db.conn.close()
+
+    def spider_closed(self, spider, reason):
+        stats = self.crawler.stats.get_stats()
         db = open_database(self.path)
         try:
             record_run(db, {
-                "spider": spider.name,
-                "args": json.dumps(args, ensure_ascii=False),
-                "started_at": self.started_at,
                 "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "finish_reason": reason,
                 "items_stored": stats.get("sqlite/items", 0),
@@ -62,7 +74,7 @@ class CrawlRunRecorder:
                 "dropped": json.dumps(dropped_counts(stats), ensure_ascii=False, sort_keys=True),
                 "errors": error_count(stats, self.retry_codes),
                 "stats": json.dumps(stats, ensure_ascii=False, default=str, sort_keys=True),
-            })
+            }, self.run_id)
         finally:
             db.conn.close()
 

@@ -22,7 +22,7 @@ Incremental crawls: an article link whose article is already stored (its URL is
 in ``article_urls``, seen less than ``NEWS_RECRAWL_AGE_HOURS`` ago) is not requested
 again, unless ``-a full=1``. List pages are always fetched; when every article a
 list page links to is known, its pagination links are not followed
-(``NEWS_STOP_PAGINATION_ON_KNOWN``). The state is the database (:mod:`crawler.seen`).
+(``NEWS_STOP_PAGINATION_ON_KNOWN``), if the previous run of the same crawl finished. The state is the database (:mod:`crawler.seen`).
 
 Stats: ``news/pages/article``, ``news/pages/list``, ``news/skipped/non_html``,
 ``news/skipped/denied``, ``extract/dropped/<reason>``, ``incremental/skipped_known``,
@@ -70,6 +70,10 @@ class NewsSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         # -a full=1: fetch every article again, known or not.
         self.full = str(full or "").lower() in ("1", "true", "yes")
+        # Set by the crawl-run recorder: did the last run of this crawl finish? Only
+        # then may pagination stop at known articles (after a kill, pages past the
+        # kill point were never seen). Unknown counts as no.
+        self.previous_run_finished = False
         self.profile: Profile | None = None
         if site:
             try:
@@ -152,7 +156,8 @@ class NewsSpider(scrapy.Spider):
         if kind == "list":
             links = self._links.extract_links(response)
             articles = [link for link in links if self._url_kind(link.url) == "article"]
-            if self.stop_on_known and not self.full and articles and all(self._known(a.url) for a in articles):
+            if (self.stop_on_known and not self.full and self.previous_run_finished and articles
+                    and all(self._known(a.url) for a in articles)):
                 # Nothing new on this page: the pages after it are older still.
                 pagers = [link for link in links if _is_pager(link)]
                 if pagers:
