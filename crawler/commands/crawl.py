@@ -1,0 +1,78 @@
+"""``scrapy crawl`` with exit codes a scheduler can act on.
+
+Scrapy's own ``crawl`` exits 1 only when the crawl could not start (the spider
+raised while being built, a component failed to load) and 0 however the crawl
+then ended, even Ctrl-C. This one, enabled by ``COMMANDS_MODULE`` in
+``crawler/settings.py``, also looks at how the crawl ended; the codes are
+documented in the README ("Exit codes"):
+
+- 0: the crawl finished, or stopped at a limit it was given (``CLOSESPIDER_ITEMCOUNT``,
+  ``CLOSESPIDER_PAGECOUNT``, ``CLOSESPIDER_TIMEOUT``), and got at least one response;
+- ``LOCK_EXIT_CODE`` (75): another crawl of the same site into the same database
+  holds the run lock (``crawler/extensions/lock.py``); nothing was crawled;
+- 1: any other ending: the crawl could not start, was interrupted (``shutdown``:
+  Ctrl-C, SIGTERM, a Scrapyd cancel), its start requests raised (``start_error``),
+  ``CLOSESPIDER_ERRORCOUNT`` was reached, or not one response came back (the
+  portal is down or unreachable);
+- 2: wrong usage (Scrapy's own).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from ..extensions.lock import LOCK_HELD
+
+logger = logging.getLogger(__name__)
+
+# Finish reasons of a run that did what it was asked: the crawl ran out of pages,
+# or reached a limit the caller set on purpose.
+OK_REASONS = frozenset({"finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"})
+
+
+def exit_code(stats: dict, lock_exit_code: int = 75) -> int:
+    """The exit code of a crawl that started, from its final stats.
+
+    >>> exit_code({"finish_reason": "finished", "response_received_count": 40})
+    0
+    >>> exit_code({"finish_reason": "closespider_pagecount", "response_received_count": 10})
+    0
+    >>> exit_code({"finish_reason": "lock_held"})
+    75
+    >>> exit_code({"finish_reason": "shutdown", "response_received_count": 40})
+    1
+    >>> exit_code({"finish_reason": "finished"})  # not one response: the site is unreachable
+    1
+    """
+    reason = stats.get("finish_reason")
+    if reason == LOCK_HELD:
+        return lock_exit_code
+    if reason not in OK_REASONS or not stats.get("response_received_count"):
+        return 1
+    return 0
+
+
+class Command(ScrapyCrawlCommand):
+    def long_desc(self) -> str:
+        return ("Run a spider of the current project, by name. Exit code 0 when the crawl finished, "
+                "LOCK_EXIT_CODE (75) when another crawl of the same site into the same database is "
+                "running, 1 when the crawl failed (see the README, 'Exit codes').")
+
+    def _create_crawler(self, spidercls):
+        self._crawler = super()._create_crawler(spidercls)
+        return self._crawler
+
+    def run(self, args, opts) -> None:
+        self._crawler = None
+        super().run(args, opts)
+        if self.exitcode or self._crawler is None:  # the crawl did not start: Scrapy already says why
+            return
+        stats = self._crawler.stats.get_stats()
+        self.exitcode = exit_code(stats, self._crawler.settings.getint("LOCK_EXIT_CODE", 75))
+        if self.exitcode == 1:
+            reason = stats.get("finish_reason")
+            why = (f"finish reason {reason}" if reason not in OK_REASONS
+                   else "not one response was received (is the site reachable?)")
+            logger.error("Crawl failed: %s; exit code 1", why)
