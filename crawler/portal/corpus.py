@@ -478,10 +478,41 @@ class Story:
     keywords: tuple[str, ...]
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """Chinese numerals as series titles write them, up to 99; digits beyond.
+
+    >>> [_chinese_number(n) for n in (2, 10, 14, 20, 37, 120)]
+    ['二', '十', '十四', '二十', '三十七', '120']
+    """
+    if not 0 < n < 100:
+        return str(n)
+    tens, units = divmod(n, 10)
+    return (_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_DIGITS[units] if units else "")
+
+
+def series_title(title: str, taken: set[str]) -> str:
+    """`title` as the next part of a numbered series not in `taken`: 标题（之二）, （之三）…
+
+    How a portal titles its recurring reports once a topic's wordings are used up.
+
+    >>> series_title("走进东湖科创走廊建设一线", {"走进东湖科创走廊建设一线（之二）"})
+    '走进东湖科创走廊建设一线（之三）'
+    """
+    n = 2
+    while f"{title}（之{_chinese_number(n)}）" in taken:
+        n += 1
+    return f"{title}（之{_chinese_number(n)}）"
+
+
 def compose_article(topic_key: str, when: dt.datetime, rng: random.Random, taken: set[str]) -> Story:
     """Compose a story for `topic_key` dated `when`, with a title not in `taken`.
 
     The caller passes the set of titles already used; the new title is added to it.
+    When 200 draws find no fresh title (a large portal uses up a topic's
+    wordings), the last one drawn becomes the next part of a numbered series.
     """
     topic = TOPICS[topic_key]
     for _attempt in range(200):
@@ -489,8 +520,8 @@ def compose_article(topic_key: str, when: dt.datetime, rng: random.Random, taken
         title = _fill(rng.choice(topic.titles), slots)
         if title not in taken:
             break
-    else:  # pragma: no cover - the pools are large enough that this never happens
-        raise RuntimeError(f"could not find a fresh title for topic {topic_key!r}")
+    else:
+        title = series_title(title, taken)
     taken.add(title)
 
     lines = list(topic.lines) + rng.sample(SHARED_LINES, 12)

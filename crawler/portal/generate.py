@@ -2,7 +2,10 @@
 
 `build_portal()` is deterministic: one seeded `random.Random` drives every
 choice, iteration is over lists and sorted keys only, so two builds produce
-byte-identical pages. The numbers in `Portal.expected` are not typed in: they
+byte-identical pages. `build_portal(scale=N)` multiplies every section's
+article count, and the planted pages with it (mirror copies, print views,
+tracking links, the republished copy, empty and title-less pages, dead links,
+500s, the wrongly declared GBK page); scale 1 is the sample portal itself. The numbers in `Portal.expected` are not typed in: they
 are counted from the generated pages, mostly by walking the link graph of
 the rendered HTML from the home page as a crawler would.
 """
@@ -36,7 +39,7 @@ TRACKING_QUERIES = (
     "spm=zm1012-001.0.0.1",
 )
 
-# How many originals of each section get a copy on the mirror site.
+# How many originals of each section get a copy on the mirror site (times the scale).
 MIRROR_PLAN = (("tyzx", 8), ("mzdp", 4), ("yw", 4), ("zcjd", 2), ("hz", 1), ("sh", 1))
 
 _HTML = "text/html"
@@ -92,7 +95,8 @@ def _rel(src: str, dst: str) -> str:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, scale: int = 1) -> None:
+        self.scale = scale
         self.rng = random.Random(SEED)
         self.pages: dict[str, _Built] = {}
         self.truth: list[ArticleTruth] = []
@@ -114,7 +118,7 @@ class _Builder:
         rng = self.rng
         planned = []
         for order, section in enumerate(SECTIONS):
-            for _ in range(section.count):
+            for _ in range(section.count * self.scale):
                 planned.append((self._when(), order, section))
         planned.sort(key=lambda x: (x[0], x[1]))  # CMS ids grow with publication time
         self.arts: list[_Art] = []
@@ -127,25 +131,31 @@ class _Builder:
             self.by_section[art.section.key].append(art)
         for arts in self.by_section.values():
             arts.sort(key=lambda a: a.when, reverse=True)  # lists show newest first
+        # Position of each article in its section's list, by docid: list.index() would
+        # compare dataclasses field by field, quadratic in the section's size.
+        self.position = {a.docid: i for arts in self.by_section.values() for i, a in enumerate(arts)}
 
         gov = [a for a in self.arts if a.section.template == "gov" and not a.section.hidden]
         pick = lambda pool, n: rng.sample(sorted(pool, key=lambda a: a.docid), n)  # noqa: E731
-        self.print_arts = pick([a for a in gov if a.section.key in ("yw", "jj", "zcjd")], 5)
+        scale = self.scale
+        self.print_arts = pick([a for a in gov if a.section.key in ("yw", "jj", "zcjd")], 5 * scale)
         taken = {a.docid for a in self.print_arts}
-        tracked = pick([a for a in gov if a.section.key in ("yw", "jj") and a.docid not in taken], 6)
-        tracked += pick(self.by_section["sh"], 4)
+        self.print_ids = set(taken)
+        tracked = pick([a for a in gov if a.section.key in ("yw", "jj") and a.docid not in taken], 6 * scale)
+        tracked += pick(self.by_section["sh"], 4 * scale)
         for i, art in enumerate(tracked):
             art.flags["tracking"] = TRACKING_QUERIES[i % len(TRACKING_QUERIES)]
         taken |= {a.docid for a in tracked}
-        self.republish_src = pick([a for a in self.by_section["yw"] if a.docid not in taken], 1)[0]
-        taken.add(self.republish_src.docid)
+        self.republish_srcs = pick([a for a in self.by_section["yw"] if a.docid not in taken], scale)
+        taken |= {a.docid for a in self.republish_srcs}
         self.mirror_srcs: list[_Art] = []
         for key, n in MIRROR_PLAN:
             pool = [a for a in self.by_section[key] if a.docid not in taken and a.editor]
-            self.mirror_srcs += pick(pool, n)
+            self.mirror_srcs += pick(pool, n * scale)
         self.mirror_srcs.sort(key=lambda a: a.when, reverse=True)
         papers = sorted(self.by_section["hz"] + self.by_section["qx"], key=lambda a: a.docid)
-        self.wrong_charset = rng.choice(papers)
+        # sample(papers, 1) draws exactly as choice(papers) did before there was a scale.
+        self.wrong_charset = {a.docid for a in rng.sample(papers, scale)}
 
     def _write(self, art: _Art, section: Section | None = None) -> None:
         """Fill in prose and metadata of a planned article."""
@@ -192,8 +202,10 @@ class _Builder:
 
     def _related(self, art: _Art, n: int = 5) -> list[_Art]:
         peers = self.by_section[art.section.key]
-        i = peers.index(art) if art in peers else 0
-        return [a for a in peers[i + 1:] + peers[:i] if a is not art][:n]
+        i = self.position.get(art.docid, 0)  # a planted bad page is in no list
+        # The n articles after `art` in its list, wrapping round to the top.
+        after = peers[i + 1:i + 1 + n]
+        return after + peers[:min(i, n - len(after))]
 
     def _truth(self, art: _Art, *, template: str, encoding: str, declared: str, published: str | None,
                crumbs: list[T.Link], kind: str = "original", canonical_of: str | None = None,
@@ -221,7 +233,7 @@ class _Builder:
         else:
             date_line, published = f"发布日期：{w:%Y-%m-%d}", f"{w:%Y-%m-%d}"
         print_path = None
-        if art in self.print_arts and kind == "original":
+        if art.docid in self.print_ids and kind == "original":
             print_path = path[: -len(".html")] + "_print.html"
             self.add(print_path, _Built(T.print_view(
                 title=story.title, canonical=path, date_line=date_line, source=art.source,
@@ -252,7 +264,7 @@ class _Builder:
             date_text, published = f"{w:%Y年%m月%d日 %H:%M}", f"{w:%Y-%m-%dT%H:%M}:00{TZ}"
         else:
             date_text, published = f"{w:%Y年%m月%d日}", f"{w:%Y-%m-%d}"
-        declared = "wrong" if art is self.wrong_charset else f["charset"]
+        declared = "wrong" if art.docid in self.wrong_charset else f["charset"]
         meta = {
             "meta": '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">',
             "header": None,
@@ -261,7 +273,7 @@ class _Builder:
         content_type = "text/html; charset=GBK" if declared == "header" else _HTML
         crumbs = _crumbs(section)
         peers = self.by_section[section.key]
-        i = peers.index(art)
+        i = self.position[art.docid]
         prev_next = [(a.story.title, _rel(art.path, a.path)) if a else ("", "")
                      for a in (peers[i + 1] if i + 1 < len(peers) else None, peers[i - 1] if i else None)]
         keywords = list(story.keywords)
@@ -372,7 +384,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ the rest
     def plant_trouble(self) -> None:
-        """Plant the bad pages, each linked from some list page."""
+        """Plant the bad pages (`scale` of each kind), each linked from some list page."""
         rng = self.rng
         self.extras: dict[str, list] = {}
 
@@ -382,23 +394,26 @@ class _Builder:
         # Article-shaped pages a pipeline must drop: one without body, one without title.
         for key, bad in (("jj", "empty_body"), ("tzgg", "no_title")):
             section = SECTION_BY_KEY[key]
-            art = _Art(self._docid(), section, self._when())
-            self._write(art)
-            self.render_gov(art, bad=bad)
-            self.dropped.setdefault(bad, []).append(art.path)
-            extra(key, art.story.title, art.path, art.when)
+            for _ in range(self.scale):
+                art = _Art(self._docid(), section, self._when())
+                self._write(art)
+                self.render_gov(art, bad=bad)
+                self.dropped.setdefault(bad, []).append(art.path)
+                extra(key, art.story.title, art.path, art.when)
 
         # Links to pages that are gone (404) and one that always fails (500).
         for key in ("yw", "sh"):
             section = SECTION_BY_KEY[key]
-            ghost = _Art(self._docid(), section, self._when())
-            self._write(ghost)
-            extra(key, ghost.story.title, ghost.path, ghost.when)
+            for _ in range(self.scale):
+                ghost = _Art(self._docid(), section, self._when())
+                self._write(ghost)
+                extra(key, ghost.story.title, ghost.path, ghost.when)
         section = SECTION_BY_KEY["zcjd"]
-        broken = _Art(self._docid(), section, self._when())
-        self._write(broken)
-        self.add(broken.path, _Built(T.error_page(500, "Internal Server Error"), "error", status=500))
-        extra("zcjd", broken.story.title, broken.path, broken.when)
+        for _ in range(self.scale):
+            broken = _Art(self._docid(), section, self._when())
+            self._write(broken)
+            self.add(broken.path, _Built(T.error_page(500, "Internal Server Error"), "error", status=500))
+            extra("zcjd", broken.story.title, broken.path, broken.when)
 
         # Attachments: one with a telling extension, one without.
         pdf = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
@@ -442,20 +457,21 @@ class _Builder:
             {"gov": self.render_gov, "paper": self.render_paper, "mobile": self.render_mobile}[
                 art.section.template](art)
         # The same story republished under another section, without a canonical link.
-        src = self.republish_src
         jj = SECTION_BY_KEY["jj"]
-        docid = self._docid()
-        path = f"{jj.path}{src.when:%Y%m}/t{src.when:%Y%m%d}_{docid}.html"
-        self.render_gov(src, section=jj, path=path, canonical=False, kind="republished", id_=str(docid),
-                        canonical_of=src.id)
-        self.extras.setdefault("jj", []).append((src.story.title, path, src.when))
+        for src in self.republish_srcs:
+            docid = self._docid()
+            path = f"{jj.path}{src.when:%Y%m}/t{src.when:%Y%m%d}_{docid}.html"
+            self.render_gov(src, section=jj, path=path, canonical=False, kind="republished", id_=str(docid),
+                            canonical_of=src.id)
+            self.extras.setdefault("jj", []).append((src.story.title, path, src.when))
         # Mirror copies and their index page.
         paths = [f"/mirror/{a.when:%Y%m%d}/{a.docid}.html" for a in self.mirror_srcs]
+        index = {p: i for i, p in reversed(list(enumerate(paths)))}  # first occurrence, as paths.index()
         listed = []
         for i, art in enumerate(self.mirror_srcs):
             others = [p for p in paths if p != paths[i]][i % 5:i % 5 + 4]
             # Related links show the other copies' titles in plain Traditional.
-            related = [(to_traditional(self.mirror_srcs[paths.index(p)].story.title), p) for p in others]
+            related = [(to_traditional(self.mirror_srcs[index[p]].story.title), p) for p in others]
             listed.append(self.render_mirror(art, related))
         self.add("/mirror/index.html", _Built(T.mirror_index(items=listed), "list"))
         self.render_lists()
@@ -582,6 +598,14 @@ def _links(key: str, html: str) -> list[tuple[str, bool]]:
     return out
 
 
-def build_portal() -> Portal:
-    """Build the whole sample portal in memory (deterministic, about a second)."""
-    return _Builder().build()
+def build_portal(scale: int = 1) -> Portal:
+    """Build the whole sample portal in memory (deterministic, about a second).
+
+    `scale` multiplies every section's article count and the planted trouble
+    pages with it: scale 30 gives about 10,000 original articles (~15 s, ~1 GB;
+    see the README of bench/). Scale 1, the default, is the sample portal the
+    tests count on, page for page.
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be a whole number of at least 1, got {scale!r}")
+    return _Builder(scale).build()

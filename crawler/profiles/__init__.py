@@ -22,6 +22,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -133,9 +134,15 @@ def selector_xpath(selector: str) -> str:
     return css2xpath(selector)
 
 
+def _bundled():
+    """This folder as package resources: also readable from a zipped egg (Scrapyd)."""
+    return files(__name__)
+
+
 def available_profiles() -> list[str]:
     """Names of the profiles shipped in this folder (files starting with ``_`` are examples, not listed)."""
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml") if not p.stem.startswith("_"))
+    return sorted(p.name.removesuffix(".toml") for p in _bundled().iterdir()
+                  if p.name.endswith(".toml") and not p.name.startswith("_"))
 
 
 def _display(path: Path) -> str:
@@ -160,18 +167,19 @@ def load_profile(name_or_path: str | Path) -> Profile:
     crawler.profiles.ProfileError: unknown site profile "no-such-site": the profiles are haizhou (crawler/profiles/*.toml); give a path to load another file
     """
     if isinstance(name_or_path, Path) or _is_path(str(name_or_path)):
-        path = Path(name_or_path)
+        path = source = Path(name_or_path)
         if not path.is_file():
             raise ProfileError(f"{_display(path)}: no such profile file")
     else:
         path = PROFILE_DIR / f"{name_or_path}.toml"
-        if not name_or_path or not path.is_file():
+        source = _bundled() / f"{name_or_path}.toml"
+        if not name_or_path or not source.is_file():
             names = ", ".join(available_profiles()) or "none"
             raise ProfileError(f'unknown site profile "{name_or_path}": the profiles are {names} '
                                "(crawler/profiles/*.toml); give a path to load another file")
     where = _display(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProfileError(f"{where}: cannot read the file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
