@@ -39,6 +39,9 @@ class Article:
     encoding_from: str | None = None
     """Where that encoding came from: ``bom``, ``header``, ``meta``, ``detected``, ``default``
     or ``profile`` (a site profile's charset override)."""
+    etag: str | None = None
+    last_modified: str | None = None
+    """The response's validators, sent back on re-crawls (If-None-Match / If-Modified-Since)."""
     provenance: dict[str, str] = field(default_factory=dict)
     """Field name -> the extraction rule that produced it (e.g. ``"meta:ArticleTitle"``)."""
     repairs: list[str] = field(default_factory=list)

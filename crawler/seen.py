@@ -44,6 +44,23 @@ class SeenState:
         seen = datetime.fromisoformat(row[0])
         return datetime.now(timezone.utc) - seen < self.max_age
 
+    def validators(self, url: str) -> dict[str, str]:
+        """Conditional-request headers for a known article: If-None-Match, If-Modified-Since."""
+        conn = self._connection()
+        if conn is None:
+            return {}
+        row = conn.execute(
+            "SELECT a.etag, a.last_modified FROM article_urls u JOIN articles a ON a.canonical_url = u.article"
+            " WHERE u.url = ? AND u.rule IN ('self', 'canonical_url')", (url,)).fetchone()
+        if row is None:
+            return {}
+        headers = {}
+        if row[0]:
+            headers["If-None-Match"] = row[0]
+        if row[1]:
+            headers["If-Modified-Since"] = row[1]
+        return headers
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -43,6 +43,8 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "status": int,
     "encoding": str,
     "encoding_from": str,
+    "etag": str,           # validators of the fetched version, for conditional re-crawls
+    "last_modified": str,
     "provenance": str,     # JSON {field: rule}
     "repairs": str,        # JSON list of fixer names
     "repair_flags": str,   # JSON list

@@ -225,3 +225,13 @@ def test_full_crawl_fetches_everything_and_finds_it_unchanged(crawl, second_craw
     assert full["rows"].keys() == crawl["rows"].keys()
     runs = sqlite3.connect(crawl["db"]).execute("select count(*) from crawl_runs").fetchone()[0]
     assert runs == 3
+
+
+def test_recrawl_of_stale_articles_is_conditional(crawl, second_crawl, portal_server, python, portal):
+    """Everything due again (re-crawl age 0): articles asked with If-None-Match, answered 304."""
+    recrawl = run_crawl(portal_server, crawl["db"], python, "-s", "NEWS_RECRAWL_AGE_HOURS=0")
+    stats = recrawl["stats"]
+    assert stats["incremental/conditional_requests"] >= portal.expected["articles_original"]
+    assert stats["incremental/not_modified"] >= portal.expected["articles_original"]
+    assert stats.get("sqlite/new", 0) == 0 and stats.get("sqlite/updated", 0) == 0
+    assert recrawl["rows"].keys() == crawl["rows"].keys()

@@ -7,6 +7,7 @@ served from memory, so one server handles Scrapy's concurrency easily.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,9 +26,20 @@ def _handler_for(portal: Portal) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, with_body: bool) -> None:
             page = portal.lookup(self.path)
+            # Article pages carry a validator, as CMS-fronting web servers do, so that
+            # re-crawls can ask "changed since?" and get a 304 without the body.
+            etag = f'"{hashlib.sha1(page.body).hexdigest()[:16]}"' if page.status == 200 else None
+            if etag and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(page.status)
             for name, value in page.headers.items():
                 self.send_header(name, value)
+            if etag:
+                self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(page.body)))
             self.end_headers()
             if with_body:

@@ -22,11 +22,14 @@ Incremental crawls: an article link whose article is already stored (its URL is
 in ``article_urls``, seen less than ``NEWS_RECRAWL_AGE_HOURS`` ago) is not requested
 again, unless ``-a full=1``. List pages are always fetched; when every article a
 list page links to is known, its pagination links are not followed
-(``NEWS_STOP_PAGINATION_ON_KNOWN``), if the previous run of the same crawl finished. The state is the database (:mod:`crawler.seen`).
+(``NEWS_STOP_PAGINATION_ON_KNOWN``), if the previous run of the same crawl finished.
+A known article due for a re-crawl is requested with its stored validators
+(If-None-Match / If-Modified-Since); a 304 answer costs no body and changes nothing. The state is the database (:mod:`crawler.seen`).
 
 Stats: ``news/pages/article``, ``news/pages/list``, ``news/skipped/non_html``,
 ``news/skipped/denied``, ``extract/dropped/<reason>``, ``incremental/skipped_known``,
-``incremental/pagination_stopped``.
+``incremental/pagination_stopped``, ``incremental/conditional_requests``,
+``incremental/not_modified``.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ _PAGER_TEXT = re.compile(r"^\s*(?:下一页|下页|上一页|上页|尾页|末�
 _PAGER_URL = re.compile(r"(?:index_\d+\.s?html?$|[?&](?:page|p|pageno|pageindex)=\d+)", re.I)
 
 
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 def _is_pager(link) -> bool:
     return bool(_PAGER_TEXT.match(link.text or "") or _PAGER_URL.search(link.url))
 
@@ -64,6 +72,8 @@ def _domain_of(url: str) -> str:
 
 class NewsSpider(scrapy.Spider):
     name = "news"
+    # 304 Not Modified answers a conditional re-crawl: handled, not an error.
+    handle_httpstatus_list = [304]
 
     def __init__(self, start_url: str | None = None, site: str | None = None, full: str | None = None,
                  *args, **kwargs):
@@ -125,7 +135,13 @@ class NewsSpider(scrapy.Spider):
             return None
         # Tracking parameters (?utm_source=…&from=timeline) never change the page:
         # request the canonical form so one article is fetched once.
-        return scrapy.Request(canonical_url(url, extra_tracking=self._extra_tracking), callback=self.parse)
+        target = canonical_url(url, extra_tracking=self._extra_tracking)
+        headers = {}
+        if not self.full and self._url_kind(url) == "article":  # a stored article due again asks "changed since?"
+            headers = self.seen.validators(target)
+            if headers:
+                self.crawler.stats.inc_value("incremental/conditional_requests")
+        return scrapy.Request(target, callback=self.parse, headers=headers)
 
     def _follow(self, urls):
         for url in urls:
@@ -145,6 +161,9 @@ class NewsSpider(scrapy.Spider):
 
     def parse(self, response):
         stats = self.crawler.stats
+        if response.status == 304:
+            stats.inc_value("incremental/not_modified")
+            return
         if not isinstance(response, HtmlResponse):
             stats.inc_value("news/skipped/non_html")
             self.logger.info("Skipped non-HTML response (%s) %s",
@@ -176,6 +195,8 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("Dropped page: %s", exc)
             article = None
         if article is not None:
+            article.etag = _header(response, "ETag")
+            article.last_modified = _header(response, "Last-Modified")
             yield article
             yield from self._follow(crumb["url"] for crumb in article.breadcrumb if crumb["url"])
         if self.follow_article_links:
