@@ -380,3 +380,23 @@ def test_crawl_with_the_haizhou_profile(portal_server, portal, tmp_path, python)
     # Search pages and attachments are denied before robots.txt or a download sees them.
     assert stats.get("news/skipped/denied", 0) >= len(exp["robots_disallowed_urls"]) + len(exp["non_html_urls"])
     assert stats.get("robotstxt/forbidden", 0) == 0 and stats.get("news/skipped/non_html", 0) == 0
+
+
+def test_url_folds_map_print_views_and_mobile_hosts(tmp_path):
+    path = write(tmp_path, MINIMAL + '[urls]\nfold = [["_print(\\\\.html)$", "\\\\1"], ["^http://m\\\\.", "http://www."]]\n')
+    profile = load_profile(path)
+    spider = _spider(site=str(path))
+    request = spider._request("http://m.example.gov.cn/yw/t20160804_1_print.html?from=timeline")
+    assert request.url == "http://www.example.gov.cn/yw/t20160804_1.html"
+    page = "<html><head><title>标题文字_网</title></head><body><h1>标题文字</h1><div><p>" + "正文内容。" * 30 + "</p></div></body></html>"
+    article = extract_article("http://m.example.gov.cn/yw/t20160804_1_print.html", page, profile=profile)
+    assert article.canonical_url == "http://www.example.gov.cn/yw/t20160804_1.html"
+
+
+def test_bad_fold_is_a_clear_error(tmp_path):
+    path = write(tmp_path, MINIMAL + '[urls]\nfold = [["(", "x"]]\n')
+    with pytest.raises(ProfileError, match=r"urls\.fold: .* is not a valid rewrite"):
+        load_profile(path)
+    path = write(tmp_path, MINIMAL + '[urls]\nfold = ["_print"]\n', "two.toml")
+    with pytest.raises(ProfileError, match=r"urls\.fold: must be a list of \[pattern, replacement\] pairs"):
+        load_profile(path)

@@ -72,6 +72,14 @@ def page_kind(url: str, body: bytes | str | None = None, content_type: str | byt
     return "article" if chars >= 200 and sentences >= 3 else "list"
 
 
+def _canonical(url: str, profile: Profile | None) -> str:
+    """Canonical form of ``url``, with the profile's tracking parameters and folds."""
+    if profile is None:
+        return canonical_url(url)
+    url = canonical_url(url, profile.tracking_params)
+    return canonical_url(profile.fold(url), profile.tracking_params)
+
+
 def extract_article(
     url: str,
     body: bytes | str,
@@ -203,7 +211,7 @@ def extract_article(
 
     return Article(
         url=url,
-        canonical_url=canonical_url(canonical, profile.tracking_params if profile else frozenset()),
+        canonical_url=_canonical(canonical, profile),
         title=title,
         body="\n".join(paragraphs),
         editor=fields["editor"],

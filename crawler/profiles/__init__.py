@@ -40,7 +40,7 @@ _EXPECTED = {
         "name": "str", "start_urls": "urls", "allowed_domains": "names", "tracking_params": "names",
         "urls": "table", "selectors": "table", "noise": "table", "decoding": "table",
     },
-    "urls": {"article": "regexes", "list": "regexes", "deny": "regexes"},
+    "urls": {"article": "regexes", "list": "regexes", "deny": "regexes", "fold": "folds"},
     "selectors": {f: "selectors" for f in FIELDS},
     "noise": {"selectors": "selectors"},
     "decoding": {"charset": "str"},
@@ -75,6 +75,20 @@ class Profile:
     """Python codec every page is decoded with, whatever it declares (a BOM still wins)."""
     tracking_params: frozenset[str] = frozenset()
     """Query parameters dropped from URLs besides those of :data:`crawler.urls.TRACKING_PARAMS`."""
+    url_folds: tuple[tuple[re.Pattern, str], ...] = ()
+    """(pattern, replacement) rewrites that fold print views and mobile hosts onto the article's URL."""
+
+    def fold(self, url: str) -> str:
+        """``url`` with the profile's ``urls.fold`` rewrites applied, in order.
+
+        >>> p = Profile("x", Path("x.toml"), ("http://www.a.cn/",), ("a.cn",),
+        ...             url_folds=((re.compile(r"_print(\\.html)$"), r"\\1"), (re.compile(r"^http://m\\."), "http://www.")))
+        >>> p.fold("http://m.a.cn/yw/t20160804_1_print.html")
+        'http://www.a.cn/yw/t20160804_1.html'
+        """
+        for pattern, replacement in self.url_folds:
+            url = pattern.sub(replacement, url)
+        return url
 
     def url_kind(self, url: str) -> str | None:
         """``"article"`` or ``"list"`` when one of the profile's URL patterns says so, else None.
@@ -242,6 +256,7 @@ def _build(data: dict, path: Path, where: str) -> Profile:
         article_url_patterns=patterns["article"], list_url_patterns=patterns["list"],
         follow_deny_patterns=patterns["deny"], selectors=selectors, noise=noise, charset=charset,
         tracking_params=frozenset(p.lower() for p in params),
+        url_folds=_folds(urls.get("fold"), "urls.fold", fail),
     )
 
 
@@ -298,6 +313,24 @@ def _regexes(value, key: str, fail) -> tuple[re.Pattern, ...]:
             out.append(re.compile(pattern))
         except re.error as exc:
             raise fail(key, f'"{pattern}" is not a valid regular expression ({exc})') from None
+    return tuple(out)
+
+
+def _folds(value, key: str, fail) -> tuple[tuple[re.Pattern, str], ...]:
+    """``[[pattern, replacement], …]``: regular expressions and their replacements."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value):
+        raise fail(key, 'must be a list of [pattern, replacement] pairs, e.g. [["_print\\\\.html$", ".html"]]')
+    out = []
+    for pattern, replacement in value:
+        try:
+            compiled = re.compile(pattern)
+            compiled.sub(replacement, "")  # checks the replacement's group references
+        except re.error as exc:
+            raise fail(key, f'"{pattern}" → "{replacement}" is not a valid rewrite ({exc})') from None
+        out.append((compiled, replacement))
     return tuple(out)
 
 

@@ -116,10 +116,15 @@ class NewsSpider(scrapy.Spider):
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         return spider
 
+    def _canonical(self, url: str) -> str:
+        """The URL to request and look up: canonical form, then the profile's folds
+        (print views and mobile hosts onto the article's URL)."""
+        url = canonical_url(url, extra_tracking=self._extra_tracking)
+        return canonical_url(self.profile.fold(url), extra_tracking=self._extra_tracking) if self.profile else url
+
     def _known(self, url: str) -> bool:
         """An article link whose article is stored and fresh (not with -a full=1)."""
-        return (not self.full and self._url_kind(url) == "article"
-                and self.seen.is_fresh(canonical_url(url, extra_tracking=self._extra_tracking)))
+        return not self.full and self._url_kind(url) == "article" and self.seen.is_fresh(self._canonical(url))
 
     def _url_kind(self, url: str) -> str:
         kind = self.profile.url_kind(url) if self.profile is not None else None
@@ -135,7 +140,7 @@ class NewsSpider(scrapy.Spider):
             return None
         # Tracking parameters (?utm_source=…&from=timeline) never change the page:
         # request the canonical form so one article is fetched once.
-        target = canonical_url(url, extra_tracking=self._extra_tracking)
+        target = self._canonical(url)
         headers = {}
         if not self.full and self._url_kind(url) == "article":  # a stored article due again asks "changed since?"
             headers = self.seen.validators(target)
