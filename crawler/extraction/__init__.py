@@ -72,6 +72,86 @@ def page_kind(url: str, body: bytes | str | None = None, content_type: str | byt
     return "article" if chars >= 200 and sentences >= 3 else "list"
 
 
+_META_DATES = ("publishdate", "pubdate", "publish_date", "article:published_time", "og:release_date",
+               "datepublished", "releasedate")
+
+
+def _published_at(root, blocks, metas, ld, lines, date_block, title_at, credit, prov) -> str | None:
+    """The publish date, first rule that gives one: meta, JSON-LD, page scripts, a labelled
+    line, the date line under the headline, <time> outside boilerplate, the first date
+    after the headline, a credit line's month."""
+    for key in _META_DATES:
+        if parse_date(metas.get(key)):
+            prov["published_at"] = f"meta:{key}"
+            return parse_date(metas[key])
+    candidates = (
+        (lambda: parse_date(ld.get("datePublished")), "jsonld:datePublished"),
+        (lambda: script_pubtime(root), "script:pubtime"),
+        (lambda: parse_date(lines["date"][0]) if "date" in lines else None, lines.get("date", ("", ""))[1]),
+        (lambda: find_date(date_block.text)[0] if date_block is not None else None, "text:date_line"),
+        (lambda: _time_element_date(root), "time"),
+    )
+    for get, rule in candidates:
+        value = get()
+        if value:
+            prov["published_at"] = rule
+            return value
+    found = noise_free_dates(blocks, title_at)
+    if found:
+        prov["published_at"] = found[1]
+        return found[0]
+    if credit and credit[1]:
+        prov["published_at"] = "text:credit_line"
+        return credit[1]
+    return None
+
+
+def _time_element_date(root) -> str | None:
+    for time_el in root.iter("time"):
+        value = parse_date(time_el.get("datetime")) or parse_date("".join(time_el.itertext()))
+        if value and not any(is_noise(a) for a in time_el.iterancestors()):
+            return value
+    return None
+
+
+_META_NAMES = {"author": ("author", "article:author"), "source": ("contentsource", "source"), "editor": ()}
+
+
+def _person_or_source(kind, lines, metas, ld, date_block, credit, prov) -> str | None:
+    """Author, source or editor: the labelled line, then JSON-LD/meta, then (source) the
+    date line's unlabelled slot and a credit line. Visible lines win over <meta>: CMSs
+    fill ``<meta name=author>`` with the site's own name."""
+    candidates = []
+    if kind in lines:
+        candidates.append((lambda: clean_name_value(kind, lines[kind][0]), lines[kind][1]))
+    if kind == "author":
+        candidates.append((lambda: json_ld_text(ld.get("author")), "jsonld:author"))
+    for key in _META_NAMES[kind]:
+        candidates.append((lambda key=key: clean_name_value(kind, metas[key]) if metas.get(key) else None,
+                           f"meta:{key}"))
+    if kind == "source":
+        candidates.append((lambda: date_line_source(date_block.text) if date_block is not None else None,
+                           "text:date_line"))
+        candidates.append((lambda: credit[0] if credit else None, "text:credit_line"))
+    for get, rule in candidates:
+        value = get()
+        if value:
+            prov[kind] = rule
+            return value
+    return None
+
+
+def _canonical_link(root, url: str) -> str:
+    """``<link rel=canonical>``'s target when it is on the page's own host, else ``url``."""
+    link = next((el.get("href") for el in root.iter("link")
+                 if (el.get("rel") or "").lower() == "canonical" and el.get("href")), None)
+    if link:
+        target = urljoin(url, link.strip())
+        if urlsplit(target).netloc == urlsplit(url).netloc:
+            return target
+    return url
+
+
 def _canonical(url: str, profile: Profile | None) -> str:
     """Canonical form of ``url``, with the profile's tracking parameters and folds."""
     if profile is None:
@@ -123,69 +203,19 @@ def extract_article(
         raise ExtractionError("empty_body", url)
 
     lines = labelled_values(blocks)
-
-    published_at = None
-    for key in ("publishdate", "pubdate", "publish_date", "article:published_time",
-                "og:release_date", "datepublished", "releasedate"):
-        if parse_date(metas.get(key)):
-            published_at, prov["published_at"] = parse_date(metas[key]), f"meta:{key}"
-            break
-    if published_at is None and parse_date(ld.get("datePublished")):
-        published_at, prov["published_at"] = parse_date(ld["datePublished"]), "jsonld:datePublished"
-    if published_at is None:
-        published_at = script_pubtime(root)
-        if published_at:
-            prov["published_at"] = "script:pubtime"
-    if published_at is None and "date" in lines and parse_date(lines["date"][0]):
-        published_at, prov["published_at"] = parse_date(lines["date"][0]), lines["date"][1]
-    if title_at < 0:  # the headline came from <title> or <meta>: find its line on the page
+    if title_at < 0:  # the headline came from <title>, <meta> or a profile: find its line on the page
         seen = [i for i, b in enumerate(blocks) if title in b.text]
         title_at = max((i for i in seen if i <= start), default=seen[0] if seen else max(start - 1, 0))
-    # The date line under the headline: a short block holding a date.
+    # The date line under the headline: a short block holding a date (and often the source).
     date_block = next((b for b in blocks[title_at:title_at + 8] if len(b.text) <= 120 and find_date(b.text)), None)
-    if published_at is None and date_block is not None:
-        published_at, prov["published_at"] = find_date(date_block.text)[0], "text:date_line"
-    if published_at is None:
-        for time_el in root.iter("time"):
-            value = parse_date(time_el.get("datetime")) or parse_date("".join(time_el.itertext()))
-            if value and not any(is_noise(a) for a in time_el.iterancestors()):
-                published_at, prov["published_at"] = value, "time"
-                break
-    if published_at is None:
-        found = noise_free_dates(blocks, title_at)
-        if found:
-            published_at, prov["published_at"] = found
     credit = credit_line(paragraphs)
 
-    fields: dict[str, str | None] = {}
-    for kind, meta_keys in (("author", ("author", "article:author")),
-                            ("source", ("contentsource", "source")),
-                            ("editor", ())):
-        value = None
-        if kind in lines:
-            value = clean_name_value(kind, lines[kind][0])
-            if value:
-                prov[kind] = lines[kind][1]
-        if value is None and kind == "author" and json_ld_text(ld.get("author")):
-            value, prov[kind] = json_ld_text(ld.get("author")), "jsonld:author"
-        for key in meta_keys:
-            if value is None and metas.get(key):
-                value, prov[kind] = clean_name_value(kind, metas[key]), f"meta:{key}"
-        if value is None and kind == "source" and date_block is not None:
-            value = date_line_source(date_block.text)
-            if value:
-                prov[kind] = "text:date_line"
-        if value is None and kind == "source" and credit:
-            value, prov[kind] = credit[0], "text:credit_line"
-        fields[kind] = value
-
+    published_at = _published_at(root, blocks, metas, ld, lines, date_block, title_at, credit, prov)
+    fields = {kind: _person_or_source(kind, lines, metas, ld, date_block, credit, prov)
+              for kind in ("author", "source", "editor")}
     keywords, prov_keywords = find_keywords(root, lines, metas, title, paragraphs)
     if keywords:
         prov["keywords"] = prov_keywords
-
-    if published_at is None and credit and credit[1]:
-        published_at, prov["published_at"] = credit[1], "text:credit_line"
-
     crumbs = breadcrumb(root, url)
     if crumbs:
         prov["breadcrumb"] = "breadcrumb"
@@ -201,13 +231,9 @@ def extract_article(
     if "breadcrumb" in by_profile:
         crumbs, prov["breadcrumb"] = by_profile["breadcrumb"]
 
-    canonical = url
-    link = next((el.get("href") for el in root.iter("link")
-                 if (el.get("rel") or "").lower() == "canonical" and el.get("href")), None)
-    if link:
-        target = urljoin(url, link.strip())
-        if urlsplit(target).netloc == urlsplit(url).netloc:
-            canonical, prov["canonical_url"] = target, "link:canonical"
+    canonical = _canonical_link(root, url)
+    if canonical != url:
+        prov["canonical_url"] = "link:canonical"
 
     return Article(
         url=url,
