@@ -3,7 +3,8 @@
     python -m crawler demo [--db PATH]          serve the sample portal, crawl it, summarise
     python -m crawler extract FILE... [--url U] [--site NAME]
                                                 one JSON line per file, as the spider extracts
-    python -m crawler serve-portal [--port N]   serve the sample portal alone
+    python -m crawler serve-portal [--port N] [--scale N]
+                                                serve the sample portal alone (N times bigger)
     python -m crawler repair [--jsonl]          repair text from stdin to stdout
 """
 
@@ -174,8 +175,11 @@ def cmd_repair(args) -> int:
 def cmd_serve_portal(args) -> int:
     from .portal import serve_portal
 
+    if args.scale < 1:
+        print(f"serve-portal: --scale must be at least 1, got {args.scale}", file=sys.stderr)
+        return 2
     try:
-        serve_portal(port=args.port, host=args.host)
+        serve_portal(port=args.port, host=args.host, scale=args.scale)
     except OSError as exc:
         print(f"serve-portal: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
               "try another --port (0 picks a free one)", file=sys.stderr)
@@ -215,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve-portal", help="serve the sample portal until Ctrl-C")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--scale", type=int, default=1, metavar="N",
+                       help="N times the articles of every section, and of the planted trouble pages "
+                            "(default 1: the sample portal; 30 gives about 10,000 articles)")
     serve.set_defaults(func=cmd_serve_portal)
     return parser
 

@@ -3,7 +3,9 @@
 It stands in for real portals in tests and local crawls: ~320 articles in
 three page templates (TRS government pages, GBK newspaper pages, mobile
 pages), copies damaged like an SEO mirror site, duplicates, broken links and
-a robots.txt, with ground truth for every article page.
+a robots.txt, with ground truth for every article page. `build_portal(scale=N)`
+makes it N times bigger (scale 30: ~10,000 articles) for load and incremental
+benchmarks (bench/incremental_bench.py).
 
     from crawler.portal import build_portal, PortalServer
     portal = build_portal()

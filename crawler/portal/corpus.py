@@ -372,6 +372,49 @@ TOPICS: dict[str, Topic] = {
     ),
 }
 
+# More headline wordings for the topics whose TOPICS titles a large portal uses
+# up (build_portal(scale=N)); drawn only once those find no fresh title, so the
+# sample portal itself never uses them.
+EXTRA_TITLES: dict[str, tuple[str, ...]] = {
+    "yw": (
+        "{city}召开{year}年第{n}次{theme}工作例会",
+        "{sec}在{district}{town}调研时强调抓实{theme}各项工作",
+        "{dsec}督查{district}{theme}工作",
+        "{npc}带队开展{theme}执法检查",
+        "{cppcc}率队视察{project}",
+        "{vmayor}主持召开{district}{theme}现场会",
+    ),
+    "tyzx": (
+        "{district}召开{uftheme}推进会",
+        "{year}年全市{uftheme}培训班在{district}开班",
+        "{town}“同心驿站”开展{uftheme}活动",
+        "{uf}走访{party}",
+        "{party}参加{uftheme}座谈会",
+    ),
+    "qwgz": (
+        "{district}侨联召开{year}年{qtheme}工作会议",
+        "{guest}到{district}考察{qtheme}",
+        "{town}开展{qtheme}主题活动",
+        "{ql}走访{district}侨资企业",
+        "{year}年{district}{qtheme}工作综述",
+    ),
+    "zcjd": (
+        "{dept}：{policy}申报指南（{year}年版）",
+        "解读{policy}中的{n}个关键词",
+        "政策进社区：{district}宣讲{policy}",
+        "{year}年{policy}实施情况评估",
+        "{theme}政策问答（{year}年第{n}期）",
+    ),
+    "paper": (
+        "{town}：{theme}的一线故事",
+        "记者蹲点{town}：{theme}进行时",
+        "{district}{town}：{theme}“小切口”做出“大文章”",
+        "{year}年，{town}的{theme}账本",
+        "{industry}企业扎根{district}的背后",
+        "{project}建设者群像",
+    ),
+}
+
 # Lines any government/party story may borrow, so that articles of one topic
 # share some phrasing (as real ones do) without being copies of one another.
 SHARED_LINES = (
@@ -507,20 +550,27 @@ def series_title(title: str, taken: set[str]) -> str:
     return f"{title}（之{_chinese_number(n)}）"
 
 
-def compose_article(topic_key: str, when: dt.datetime, rng: random.Random, taken: set[str]) -> Story:
+def compose_article(topic_key: str, when: dt.datetime, rng: random.Random, taken: set[str],
+                    attempts: int = 200) -> Story:
     """Compose a story for `topic_key` dated `when`, with a title not in `taken`.
 
     The caller passes the set of titles already used; the new title is added to it.
-    When 200 draws find no fresh title (a large portal uses up a topic's
-    wordings), the last one drawn becomes the next part of a numbered series.
+    When `attempts` draws find no fresh title (a large portal uses up a topic's
+    wordings), as many are drawn from the topic's `EXTRA_TITLES`; when those are
+    used up too, the last title drawn becomes the next part of a numbered series.
     """
     topic = TOPICS[topic_key]
-    for _attempt in range(200):
-        slots = _Slots(rng, when)
-        title = _fill(rng.choice(topic.titles), slots)
-        if title not in taken:
+    fresh = False
+    for templates in (topic.titles, EXTRA_TITLES.get(topic_key, ())):
+        for _attempt in range(attempts if templates else 0):
+            slots = _Slots(rng, when)
+            title = _fill(rng.choice(templates), slots)
+            if title not in taken:
+                fresh = True
+                break
+        if fresh:
             break
-    else:
+    if not fresh:
         title = series_title(title, taken)
     taken.add(title)
 

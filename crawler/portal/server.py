@@ -105,10 +105,17 @@ class PortalServer:
         self.stop()
 
 
-def serve_portal(port: int = 0, host: str = "127.0.0.1") -> None:
-    """Serve the sample portal until interrupted (Ctrl-C), printing its URL first."""
-    httpd = _Server((host, port), _handler_for(build_portal()))
-    print(f"Serving sample portal at http://{host}:{httpd.server_address[1]}/", flush=True)
+def serve_portal(port: int = 0, host: str = "127.0.0.1", scale: int = 1) -> None:
+    """Serve the sample portal until interrupted (Ctrl-C), printing its URL first.
+
+    `scale` is `build_portal`'s: the portal is built (scale 30: ~10,000
+    articles, some seconds) before the port is opened and the URL printed.
+    """
+    portal = build_portal(scale)
+    httpd = _Server((host, port), _handler_for(portal))
+    print(f"Serving sample portal at http://{host}:{httpd.server_address[1]}/"
+          + (f" (scale {scale}: {portal.expected['articles_original']} articles)" if scale != 1 else ""),
+          flush=True)
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

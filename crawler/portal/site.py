@@ -2,7 +2,8 @@
 
 Sections carry everything the generator needs to fill them: the page template
 of their articles, the list pagination style, the prose topic and how many
-articles to write. Change the counts here to grow or shrink the portal.
+articles to write. Change the counts here to grow or shrink the portal, or
+multiply them all with `build_portal(scale=N)`.
 """
 
 from __future__ import annotations
