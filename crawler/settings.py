@@ -20,8 +20,14 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
-# Never follow crawls into the sky: list pages of real portals go hundreds deep.
+# How far from the start page, through sections and articles. Pages of one list do
+# not count (crawler.middlewares.PaginationDepthMiddleware); NEWS_PAGINATION_LIMIT
+# bounds those.
 DEPTH_LIMIT = 12
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.middlewares.PaginationDepthMiddleware": 900,
+}
 # Pages bigger than this are refused (a news article is well under 2 MB).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -63,6 +69,9 @@ NEWS_FOLLOW_ARTICLE_LINKS = False
 NEWS_RECRAWL_AGE_HOURS = 168.0
 # Stop following a list's pagination when every article it links to is known.
 NEWS_STOP_PAGINATION_ON_KNOWN = True
+# Follow at most this many pagination hops from a list's first page (a guard
+# against lists that link to ever-new pages of themselves).
+NEWS_PAGINATION_LIMIT = 1000
 
 # --- SQLite writer (pipelines/sqlite.py) ---------------------------------------
 # Write items into this database file (created with its folders if missing).

@@ -112,6 +112,7 @@ class NewsSpider(scrapy.Spider):
         settings = crawler.settings
         spider.follow_article_links = settings.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
         spider.stop_on_known = settings.getbool("NEWS_STOP_PAGINATION_ON_KNOWN")
+        spider.pagination_limit = settings.getint("NEWS_PAGINATION_LIMIT")
         spider.seen = SeenState(settings.get("SQLITE_PATH"), timedelta(hours=settings.getfloat("NEWS_RECRAWL_AGE_HOURS")))
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         return spider
@@ -148,10 +149,12 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("incremental/conditional_requests")
         return scrapy.Request(target, callback=self.parse, headers=headers)
 
-    def _follow(self, urls):
+    def _follow(self, urls, meta: dict | None = None):
         for url in urls:
             request = self._request(url)
             if request is not None:
+                if meta:
+                    request.meta.update(meta)
                 yield request
 
     def kind_of(self, url: str, body: bytes, content_type) -> str:
@@ -183,11 +186,18 @@ class NewsSpider(scrapy.Spider):
             if (self.stop_on_known and not self.full and self.previous_run_finished and articles
                     and all(self._known(a.url) for a in articles)):
                 # Nothing new on this page: the pages after it are older still.
-                pagers = [link for link in links if _is_pager(link)]
-                if pagers:
+                if any(_is_pager(link) for link in links):
                     stats.inc_value("incremental/pagination_stopped")
-                    links = [link for link in links if link not in pagers]
-            yield from self._follow(link.url for link in links)
+                    links = [link for link in links if not _is_pager(link)]
+            # Pagination keeps the list's depth (crawler.middlewares) but counts its own
+            # hops, so that a list of 500 pages is walked and an endless one is not.
+            hops = response.meta.get("pager_hops", 0) + 1
+            pagers = [link for link in links if _is_pager(link)]
+            if pagers and hops > self.pagination_limit:
+                stats.inc_value("news/skipped/pagination_limit", len(pagers))
+                pagers = []
+            yield from self._follow(link.url for link in links if not _is_pager(link))
+            yield from self._follow((link.url for link in pagers), {"pager": True, "pager_hops": hops})
             return
 
         try:
