@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 # gb2312/gbk and their aliases are decoded as gb18030 (a strict superset).
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc_cn", "hz"}
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc_cn"}
 # Sniff the meta charset in this many leading bytes (HTML spec prescan uses 1024;
 # real Chinese CMS pages often carry long <head>s, so look further).
 _META_SNIFF_BYTES = 8192
@@ -92,9 +92,19 @@ def charset_from_content_type(content_type: str | bytes | None) -> str | None:
 
 
 def charset_from_meta(body: bytes) -> str | None:
-    """The charset a ``<meta>`` tag declares in the first bytes, as a codec name."""
+    """The charset a ``<meta>`` tag declares in the first bytes, as a codec name.
+
+    A meta tag readable as ASCII cannot be UTF-16/32: the HTML standard reads such a
+    declaration as UTF-8, and so do we.
+
+    >>> charset_from_meta(b'<meta charset="utf-16">'), charset_from_meta(b'<meta charset=GBK>')
+    ('utf-8', 'gb18030')
+    """
     m = _META_CHARSET.search(body[:_META_SNIFF_BYTES])
-    return normalize_charset(m.group(1).decode("ascii", "replace")) if m else None
+    if not m:
+        return None
+    charset = normalize_charset(m.group(1).decode("ascii", "replace"))
+    return "utf-8" if charset and charset.startswith(("utf-16", "utf-32")) else charset
 
 
 def looks_misdecoded(text: str) -> bool:

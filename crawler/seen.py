@@ -41,7 +41,12 @@ class SeenState:
         row = conn.execute("SELECT last_seen_at FROM article_urls WHERE url = ?", (url,)).fetchone()
         if row is None:
             return False
-        seen = datetime.fromisoformat(row[0])
+        try:
+            seen = datetime.fromisoformat(row[0])
+        except (TypeError, ValueError):
+            return False  # not a time we wrote: fetch again
+        if seen.tzinfo is None:
+            seen = seen.replace(tzinfo=timezone.utc)
         return datetime.now(timezone.utc) - seen < self.max_age
 
     def validators(self, url: str) -> dict[str, str]:

@@ -20,10 +20,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import logging
+
 import sqlite_utils
 
 from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, fingerprint
 from .urls import canonical_url
+
+logger = logging.getLogger(__name__)
 
 # column -> SQLite type, in table order. JSON columns hold lists/dicts as text.
 ARTICLE_COLUMNS: dict[str, type] = {
@@ -157,12 +161,38 @@ class ArticleWriter:
         self.index = DedupIndex(db.conn, near_threshold, bands) if dedup else None
 
     def write(self, items: list[dict]) -> Counter:
+        """Write ``items`` in one transaction; returns outcome -> count.
+
+        An item that cannot be written (fields missing, a constraint broken) is rolled
+        back alone, logged and counted as ``failed``: it never takes the batch with it.
+        """
         counts: Counter = Counter()
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self.db.conn:
+        conn = self.db.conn
+        with conn:
+            # IMMEDIATE: take the write lock before the first read, so that the
+            # decisions below see what concurrent writers committed.
+            conn.execute("BEGIN IMMEDIATE")
             for item in items:
-                counts[self._write(item, now)] += 1
+                conn.execute("SAVEPOINT item")
+                try:
+                    outcome = self._seen_again(item, now) if "seen_again" in item else self._write(item, now)
+                except (sqlite3.IntegrityError, KeyError, TypeError, ValueError) as exc:
+                    conn.execute("ROLLBACK TO item")
+                    logger.error("Could not store %s: %r", item.get("url"), exc)
+                    outcome = "failed"
+                conn.execute("RELEASE item")
+                counts[outcome] += 1
         return counts
+
+    def _seen_again(self, item: dict, now: str) -> str:
+        """A re-crawl answered 304 Not Modified: the article was seen, nothing changed."""
+        url = item["seen_again"]
+        row = self.db.conn.execute("SELECT article FROM article_urls WHERE url = ?", (url,)).fetchone()
+        if row is not None:
+            self.db.conn.execute("UPDATE article_urls SET last_seen_at = ? WHERE url = ?", (now, url))
+            self.db.conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, row[0]))
+        return "unchanged"
 
     def _see(self, url: str, article: str, rule: str, score: float, now: str) -> None:
         self.db.conn.execute(_SEE, (url, article, rule, score, now, now))
@@ -288,8 +318,11 @@ def record_run(db: sqlite_utils.Database, run: dict, run_id: int | None = None) 
 
 def last_run_finished(db: sqlite_utils.Database, spider: str, args: str) -> bool:
     """Whether the latest recorded run of ``spider`` with these arguments ended with
-    finish_reason "finished" (a run killed with -9 never records its end)."""
+    finish_reason "finished" (a run killed with -9 never records its end). Runs the
+    lock stopped before they began do not count: they crawled nothing."""
     ensure_runs_table(db)
-    row = db.conn.execute("SELECT finish_reason FROM crawl_runs WHERE spider = ? AND args = ? ORDER BY id DESC LIMIT 1",
-                          (spider, args)).fetchone()
+    row = db.conn.execute(
+        "SELECT finish_reason FROM crawl_runs WHERE spider = ? AND args = ?"
+        " AND coalesce(finish_reason, '') NOT IN ('lock_held', 'lock_error') ORDER BY id DESC LIMIT 1",
+        (spider, args)).fetchone()
     return row is not None and row[0] == "finished"

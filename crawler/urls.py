@@ -8,7 +8,7 @@ plus removal of tracking parameters that portals and share buttons append
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -35,15 +35,20 @@ def is_tracking_param(name: str, extra: frozenset[str] = frozenset()) -> bool:
 def canonical_url(url: str, extra_tracking: frozenset[str] = frozenset()) -> str:
     """Canonical form of ``url``: the key articles are stored under.
 
+    Query pairs are kept as written (percent-encoded GBK stays GBK) except the
+    tracking ones, which are dropped.
+
     >>> canonical_url("HTTP://Example.com/a/t20160804_1.html?utm_source=wx&from=timeline#top")
     'http://example.com/a/t20160804_1.html'
     >>> canonical_url("http://example.com/list?page=2&utm_medium=x&id=7")
     'http://example.com/list?id=7&page=2'
+    >>> canonical_url("http://example.com/s?kw=%D6%D0%B9%FA&from=a")
+    'http://example.com/s?kw=%D6%D0%B9%FA'
     """
     url = _WS.sub("", url)
     parts = urlsplit(url)
     if parts.query:
-        kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                if not is_tracking_param(k, extra_tracking)]
-        parts = parts._replace(query=urlencode(kept))
-    return canonicalize_url(urlunsplit(parts), keep_fragments=False)
+        kept = [pair for pair in parts.query.split("&")
+                if pair and not is_tracking_param(unquote_plus(pair.split("=", 1)[0]), extra_tracking)]
+        parts = parts._replace(query="&".join(kept))
+    return canonicalize_url(urlunsplit(parts), keep_fragments=False, encoding="utf-8")

@@ -38,6 +38,8 @@ class RepairPipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
+        if "seen_again" in adapter:  # a 304 marker, no text to repair
+            return item
         present = [f for f in TEXT_FIELDS if adapter.get(f)]
         keywords = list(adapter.get("keywords") or [])
         crumbs = [dict(c) for c in adapter.get("breadcrumb") or []]

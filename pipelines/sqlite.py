@@ -7,7 +7,8 @@ new, updated, unchanged or a duplicate of a stored article, and the seen-state
 Settings: ``SQLITE_PATH``, ``SQLITE_BATCH_SIZE``, ``SQLITE_FLUSH_SECONDS``,
 ``DEDUP_ENABLED``, ``DEDUP_NEAR_THRESHOLD``, ``DEDUP_BANDS`` (see
 ``crawler/settings.py``). Stats: ``sqlite/items``, ``sqlite/batches``,
-``sqlite/new``, ``sqlite/updated``, ``sqlite/unchanged``, ``sqlite/duplicate``.
+``sqlite/new``, ``sqlite/updated``, ``sqlite/unchanged``, ``sqlite/duplicate``,
+``sqlite/failed`` (an item that could not be stored, logged; the rest of its batch is).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class SQLiteWriterPipeline:
         self.batch = []
 
     def close_spider(self):
-        self.flush()
-        if self.db is not None:
-            self.db.conn.close()
+        try:
+            self.flush()
+        finally:
+            if self.db is not None:
+                self.db.conn.close()

@@ -97,3 +97,30 @@ def test_dedup_off_stores_every_copy(tmp_path):
 
 def test_normalise_ignores_script_width_and_punctuation():
     assert normalise("統一戰線，工作") == normalise("统一战线工作") == "统一战线工作"
+
+
+def test_a_bad_item_does_not_take_its_batch_with_it(writer):
+    bad = {"url": "http://a.cn/bad.html", "canonical_url": None, "title": "x", "body": "y"}
+    counts = writer.write([item("http://a.cn/1.html"), bad, item("http://a.cn/2.html", body=OTHER)])
+    assert counts == {"new": 2, "failed": 1}
+    assert writer.db.conn.execute("select count(*) from articles").fetchone()[0] == 2
+
+
+def test_not_modified_marks_the_article_seen(writer):
+    writer.write([item("http://a.cn/1.html")])
+    writer.db.conn.execute("update article_urls set last_seen_at = '2000-01-01T00:00:00+00:00'")
+    writer.db.conn.commit()
+    assert writer.write([{"seen_again": "http://a.cn/1.html"}]) == {"unchanged": 1}
+    seen = writer.db.conn.execute("select last_seen_at from article_urls").fetchone()[0]
+    assert seen > "2020"
+
+
+def test_runs_stopped_by_the_lock_do_not_count_as_the_last_run(tmp_path):
+    from crawler.storage import last_run_finished, record_run
+
+    db = open_database(tmp_path / "news.db")
+    record_run(db, {"spider": "news", "args": "{}", "finish_reason": "finished"})
+    record_run(db, {"spider": "news", "args": "{}", "finish_reason": "lock_held"})
+    assert last_run_finished(db, "news", "{}")
+    record_run(db, {"spider": "news", "args": "{}", "finish_reason": None})  # killed
+    assert not last_run_finished(db, "news", "{}")

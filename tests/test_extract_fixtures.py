@@ -107,3 +107,10 @@ def test_menu_is_not_a_breadcrumb():
             "<div><a href='/a'>新闻</a> | <a href='/b'>体育</a> | <a href='/c'>娱乐</a></div><h1>标题文字</h1>"
             f"<div><p>{'正文内容，足够长的一段话。' * 10}</p></div></body></html>")
     assert extract_article("http://a.cn/x/t20160804_1.html", page).breadcrumb == []
+
+
+def test_canonical_link_to_the_home_page_is_ignored():
+    page = ("<html><head><title>标题文字_网站</title><link rel='canonical' href='/'></head><body><h1>标题文字</h1>"
+            f"<div><p>{'正文内容，足够长的一段话。' * 10}</p></div></body></html>")
+    article = extract_article("http://a.cn/yw/t20160804_1.html", page)
+    assert article.canonical_url == "http://a.cn/yw/t20160804_1.html"

@@ -4,7 +4,7 @@ Enabled by ``LOCK_ENABLED``; documented in the README ("Scheduled crawls"). When
 the spider opens, the extension takes an exclusive, non-blocking ``flock`` on a
 lock file beside the database, named from ``SQLITE_PATH`` and the site the spider
 crawls (its allowed domains, else its profile's or its own name):
-``output/news.db.lock-www.example.gov.cn``. Crawls of other sites into the same
+``output/news.db.lock-example.gov.cn`` (allowed domains drop ``www.``). Crawls of other sites into the same
 database take other files and run side by side; a second crawl of the same site
 finds the lock taken and closes before its first request, with finish reason
 ``lock_held`` and a log line naming the lock file and the PID written in it;
@@ -71,7 +71,9 @@ def lock_path(sqlite_path: str | os.PathLike, spider) -> Path:
     """The lock file of ``spider``'s site for the database ``sqlite_path``."""
     profile = getattr(spider, "profile", None)
     fallback = getattr(profile, "name", None) or spider.name
-    return Path(f"{os.fspath(sqlite_path)}.lock-{site_key(getattr(spider, 'allowed_domains', None), fallback)}")
+    # Resolved: /srv/data/news.db and data/news.db run from /srv are one database, one lock.
+    database = Path(sqlite_path).resolve()
+    return Path(f"{database}.lock-{site_key(getattr(spider, 'allowed_domains', None), fallback)}")
 
 
 def acquire(path: Path) -> int:

@@ -142,12 +142,16 @@ def _person_or_source(kind, lines, metas, ld, date_block, credit, prov) -> str |
 
 
 def _canonical_link(root, url: str) -> str:
-    """``<link rel=canonical>``'s target when it is on the page's own host, else ``url``."""
+    """``<link rel=canonical>``'s target when it is on the page's own host and not a home
+    or list page, else ``url``."""
     link = next((el.get("href") for el in root.iter("link")
                  if (el.get("rel") or "").lower() == "canonical" and el.get("href")), None)
     if link:
         target = urljoin(url, link.strip())
-        if urlsplit(target).netloc == urlsplit(url).netloc:
+        parts = urlsplit(target)
+        # Templates that point every page at the home page or a section list do not
+        # name the article's URL: ignore them rather than merge the site into one row.
+        if parts.netloc == urlsplit(url).netloc and not _LIST_URL.search(parts.path or "/"):
             return target
     return url
 

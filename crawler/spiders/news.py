@@ -171,6 +171,7 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("incremental/not_modified")
+            yield {"seen_again": response.url}  # the writer marks the article seen
             return
         if not isinstance(response, HtmlResponse):
             stats.inc_value("news/skipped/non_html")
