@@ -203,22 +203,24 @@ class ArticleWriter:
         key = row["canonical_url"]
         print_ = fingerprint(row["title"] or "", row["body"] or "")
         row["content_hash"] = print_.content_hash
-        fetched_at = canonical_url(row["url"])
-        alias_rule = ("self", 1.0) if fetched_at == key else ("canonical_url", 1.0)
+        fetched_url = canonical_url(row["url"])
+        alias_rule = ("self", 1.0) if fetched_url == key else ("canonical_url", 1.0)
 
         stored = conn.execute("SELECT url, content_hash FROM articles WHERE canonical_url = ?", (key,)).fetchone()
         if stored is not None:
             self._see(key, key, "self", 1.0, now)
-            self._see(fetched_at, key, *alias_rule, now)
+            self._see(fetched_url, key, *alias_rule, now)
             stored_from_self = canonical_url(stored[0]) == key
-            if fetched_at != key and stored_from_self or stored[1] == row["content_hash"] and (
-                    stored_from_self or fetched_at != key):
-                # Same text, or an alias (print view) of an article fetched at its own URL.
+            if fetched_url != key and stored_from_self:
+                # An alias (print view) of an article stored from its own page.
                 conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, key))
                 return "unchanged"
-            if stored[1] == row["content_hash"]:
-                # The article's own page after an alias of it: its version is the one to keep.
+            if stored[1] == row["content_hash"] or not stored_from_self:
+                # Same text (titles, editors, validators may still be corrected), or the
+                # article's own page after an alias of it: its version is kept, as no revision.
                 conn.execute(_UPDATE, row)
+                if stored[1] != row["content_hash"] and self.index is not None:
+                    self.index.add(key, print_)
                 return "unchanged"
             conn.execute(
                 "INSERT INTO revisions (canonical_url, title, body, editor, published_at, content_hash, fetched_at,"
@@ -244,8 +246,8 @@ class ArticleWriter:
         if match is None:
             conn.execute(_INSERT, row)
             self._see(key, key, "self", 1.0, now)
-            if fetched_at != key:
-                self._see(fetched_at, key, *alias_rule, now)
+            if fetched_url != key:
+                self._see(fetched_url, key, *alias_rule, now)
             if self.index is not None:
                 self.index.add(key, print_)
             return "new"
@@ -264,8 +266,8 @@ class ArticleWriter:
         else:
             self._see(key, match.article, match.rule, match.score, now)
             conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, match.article))
-        if fetched_at != key:
-            self._see(fetched_at, conn.execute("SELECT article FROM article_urls WHERE url = ?", (key,)).fetchone()[0],
+        if fetched_url != key:
+            self._see(fetched_url, conn.execute("SELECT article FROM article_urls WHERE url = ?", (key,)).fetchone()[0],
                       *alias_rule, now)
         return "duplicate"
 

@@ -124,3 +124,19 @@ def test_runs_stopped_by_the_lock_do_not_count_as_the_last_run(tmp_path):
     assert last_run_finished(db, "news", "{}")
     record_run(db, {"spider": "news", "args": "{}", "finish_reason": None})  # killed
     assert not last_run_finished(db, "news", "{}")
+
+
+def test_corrections_without_new_text_are_kept_without_a_revision(writer):
+    writer.write([item("http://a.cn/1.html")])
+    assert writer.write([item("http://a.cn/1.html", title="统战部召开座谈会（更正）", etag='"v2"')]) == {"unchanged": 1}
+    assert writer.db.conn.execute("select title, etag from articles").fetchone() == ("统战部召开座谈会（更正）", '"v2"')
+    assert writer.db.conn.execute("select count(*) from revisions").fetchone()[0] == 0
+
+
+def test_own_page_after_its_print_view_is_no_revision(writer):
+    alias = item("http://a.cn/1_print.html", body=BODY + "打印本页")
+    alias["canonical_url"] = "http://a.cn/1.html"
+    writer.write([alias])
+    assert writer.write([item("http://a.cn/1.html")]) == {"unchanged": 1}
+    assert writer.db.conn.execute("select url, body from articles").fetchone() == ("http://a.cn/1.html", BODY)
+    assert writer.db.conn.execute("select count(*) from revisions").fetchone()[0] == 0
