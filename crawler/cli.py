@@ -95,7 +95,8 @@ def cmd_demo(args) -> int:
     summary = summarize(args.db, server.url.rstrip("/"))
     dropped = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("extract/dropped/")}
     print(f"Crawled {stats.get('response_received_count', 0)} pages in {elapsed:.1f} s: "
-          f"{summary['articles']} articles stored in {args.db}")
+          f"{summary['articles']} articles stored in {args.db} "
+          f"({stats.get('sqlite/duplicate', 0)} copies under other URLs merged into them)")
     print(f"  dropped: {', '.join(f'{k} {v}' for k, v in sorted(dropped.items())) or 'none'}; "
           f"non-HTML skipped: {stats.get('news/skipped/non_html', 0)}; "
           f"blocked by robots.txt: {stats.get('robotstxt/forbidden', 0)}; "
