@@ -98,14 +98,14 @@ class DedupIndex:
     """Exact and near-duplicate lookups over the ``fingerprints`` and ``lsh_buckets`` tables.
 
     Works on the caller's connection and inside the caller's transaction, so an
-    article and its index entries are committed together.
+    article and its index entries are committed together. The tables are made by
+    :func:`crawler.storage.open_database` (``SCHEMA``).
     """
 
     def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16):
         if NUM_PERM % bands:
             raise ValueError(f"DEDUP_BANDS must divide {NUM_PERM}, got {bands}")
         self.conn, self.threshold, self.bands = conn, threshold, bands
-        conn.executescript(SCHEMA)
 
     def find(self, print_: Fingerprint, exclude: str) -> Match | None:
         row = self.conn.execute(
@@ -116,15 +116,14 @@ class DedupIndex:
         best: Match | None = None
         seen: set[str] = set()
         for band, bucket in _buckets(print_.signature, self.bands):
-            for (url,) in self.conn.execute(
-                    "SELECT canonical_url FROM lsh_buckets WHERE band = ? AND bucket = ?", (band, bucket)):
+            for url, signature in self.conn.execute(
+                    "SELECT f.canonical_url, f.signature FROM lsh_buckets b"
+                    " JOIN fingerprints f ON f.canonical_url = b.canonical_url"
+                    " WHERE b.band = ? AND b.bucket = ?", (band, bucket)):
                 if url == exclude or url in seen:
                     continue
                 seen.add(url)
-                other = self.conn.execute("SELECT signature FROM fingerprints WHERE canonical_url = ?", (url,)).fetchone()
-                if other is None:
-                    continue
-                score = similarity(print_.signature, other[0])
+                score = similarity(print_.signature, signature)
                 if score >= self.threshold and (best is None or score > best.score):
                     best = Match(url, "near_duplicate", round(score, 3))
         return best

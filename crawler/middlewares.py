@@ -18,7 +18,6 @@ class PaginationDepthMiddleware(DepthMiddleware):
     def get_processed_request(self, request, response):
         if response is not None and request.meta.pop("pager", False):
             # Scrapy adds one to the response's depth; a page of the same list is not deeper.
-            request.meta["depth_reset"] = False
             depth = response.meta.get("depth", 0)
             response.meta["depth"] = depth - 1
             try:

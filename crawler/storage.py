@@ -305,7 +305,6 @@ def ensure_runs_table(db: sqlite_utils.Database) -> None:
 
 def record_run(db: sqlite_utils.Database, run: dict, run_id: int | None = None) -> int:
     """Insert a ``crawl_runs`` row, or update row ``run_id``; returns its id."""
-    ensure_runs_table(db)
     with db.conn:
         if run_id is None:
             cursor = db.conn.execute(
@@ -322,7 +321,6 @@ def last_run_finished(db: sqlite_utils.Database, spider: str, args: str) -> bool
     """Whether the latest recorded run of ``spider`` with these arguments ended with
     finish_reason "finished" (a run killed with -9 never records its end). Runs the
     lock stopped before they began do not count: they crawled nothing."""
-    ensure_runs_table(db)
     row = db.conn.execute(
         "SELECT finish_reason FROM crawl_runs WHERE spider = ? AND args = ?"
         " AND coalesce(finish_reason, '') NOT IN ('lock_held', 'lock_error') ORDER BY id DESC LIMIT 1",

@@ -64,6 +64,9 @@ class CrawlRunRecorder:
         db = open_database(self.path)
         try:
             record_run(db, {
+                "spider": spider.name,
+                "args": self.run_args(spider),
+                "started_at": self.started_at,
                 "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "finish_reason": reason,
                 "items_stored": stats.get("sqlite/items", 0),
