@@ -138,8 +138,32 @@ def test_unreachable_site_exits_1(tmp_path):
         port = sock.getsockname()[1]
     run = _crawl(f"http://127.0.0.1:{port}/", tmp_path / "news.db", "-s", "RETRY_TIMES=0")
     assert run.returncode == 1, run.stderr[-3000:]
-    assert "Crawl failed: not one response was received" in run.stderr
+    assert "Crawl failed: not one page was received" in run.stderr
 
+
+
+def test_site_that_refuses_every_page_exits_1(tmp_path):
+    """robots.txt and 403 answers are responses, but no page: the run failed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = _crawl(f"http://127.0.0.1:{server.server_port}/", tmp_path / "news.db", "-s", "RETRY_TIMES=0")
+    finally:
+        server.shutdown()
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert "Crawl failed: not one page was received" in run.stderr
 
 # --- Scrapyd ----------------------------------------------------------------------
 

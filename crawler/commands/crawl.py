@@ -7,13 +7,14 @@ then ended, even Ctrl-C. This one, enabled by ``COMMANDS_MODULE`` in
 documented in the README ("Exit codes"):
 
 - 0: the crawl finished, or stopped at a limit it was given (``CLOSESPIDER_ITEMCOUNT``,
-  ``CLOSESPIDER_PAGECOUNT``, ``CLOSESPIDER_TIMEOUT``), and got at least one response;
+  ``CLOSESPIDER_PAGECOUNT``, ``CLOSESPIDER_TIMEOUT``), and the spider got at least
+  one page to look at (robots.txt and error answers such as 403 or 503 do not count);
 - ``LOCK_EXIT_CODE`` (75): another crawl of the same site into the same database
   holds the run lock (``crawler/extensions/lock.py``); nothing was crawled;
 - 1: any other ending: the crawl could not start, was interrupted (``shutdown``:
   Ctrl-C, SIGTERM, a Scrapyd cancel), its start requests raised (``start_error``),
-  ``CLOSESPIDER_ERRORCOUNT`` was reached, or not one response came back (the
-  portal is down or unreachable);
+  ``CLOSESPIDER_ERRORCOUNT`` was reached, or not one page came back (the portal is
+  down, unreachable or refusing us);
 - 2: wrong usage (Scrapy's own).
 """
 
@@ -35,23 +36,31 @@ OK_REASONS = frozenset({"finished", "closespider_itemcount", "closespider_pageco
 def exit_code(stats: dict, lock_exit_code: int = 75) -> int:
     """The exit code of a crawl that started, from its final stats.
 
-    >>> exit_code({"finish_reason": "finished", "response_received_count": 40})
+    >>> exit_code({"finish_reason": "finished", "news/pages/list": 3, "news/pages/article": 37})
     0
-    >>> exit_code({"finish_reason": "closespider_pagecount", "response_received_count": 10})
+    >>> exit_code({"finish_reason": "closespider_pagecount", "news/pages/list": 10})
     0
     >>> exit_code({"finish_reason": "lock_held"})
     75
-    >>> exit_code({"finish_reason": "shutdown", "response_received_count": 40})
+    >>> exit_code({"finish_reason": "shutdown", "news/pages/list": 40})
     1
     >>> exit_code({"finish_reason": "finished"})  # not one response: the site is unreachable
+    1
+    >>> exit_code({"finish_reason": "finished", "response_received_count": 5})  # robots.txt and 403s only
     1
     """
     reason = stats.get("finish_reason")
     if reason == LOCK_HELD:
         return lock_exit_code
-    if reason not in OK_REASONS or not stats.get("response_received_count"):
+    if reason not in OK_REASONS or not pages_handled(stats):
         return 1
     return 0
+
+
+def pages_handled(stats: dict) -> int:
+    """Pages the spider got to look at: robots.txt and error answers (403, 503 …) do not count."""
+    return (sum(v for k, v in stats.items() if k.startswith("news/pages/"))
+            + stats.get("incremental/not_modified", 0) + stats.get("news/skipped/non_html", 0))
 
 
 class Command(ScrapyCrawlCommand):
@@ -74,5 +83,5 @@ class Command(ScrapyCrawlCommand):
         if self.exitcode == 1:
             reason = stats.get("finish_reason")
             why = (f"finish reason {reason}" if reason not in OK_REASONS
-                   else "not one response was received (is the site reachable?)")
+                   else "not one page was received (is the site reachable, does it refuse us?)")
             logger.error("Crawl failed: %s; exit code 1", why)
