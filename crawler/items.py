@@ -39,6 +39,9 @@ class Article:
     encoding_from: str | None = None
     """Where that encoding came from: ``bom``, ``header``, ``meta``, ``detected``, ``default``
     or ``profile`` (a site profile's charset override)."""
+    redirected_from: list[str] = field(default_factory=list)
+    """URLs that redirected to ``url`` (recorded as the article's URLs too, so that a
+    re-crawl knows them)."""
     etag: str | None = None
     last_modified: str | None = None
     """The response's validators, sent back on re-crawls (If-None-Match / If-Modified-Since)."""

@@ -140,3 +140,10 @@ def test_own_page_after_its_print_view_is_no_revision(writer):
     assert writer.write([item("http://a.cn/1.html")]) == {"unchanged": 1}
     assert writer.db.conn.execute("select url, body from articles").fetchone() == ("http://a.cn/1.html", BODY)
     assert writer.db.conn.execute("select count(*) from revisions").fetchone()[0] == 0
+
+
+def test_redirect_sources_are_recorded_as_the_articles_urls(writer):
+    writer.write([item("https://a.cn/1.html", redirected_from=["http://a.cn/1.html", "http://a.cn/old?id=1"])])
+    seen = urls(writer)
+    assert seen["http://a.cn/1.html"] == ("https://a.cn/1.html", "canonical_url", 1.0)
+    assert seen["http://a.cn/old?id=1"][0] == "https://a.cn/1.html"

@@ -211,6 +211,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("Dropped page: %s", exc)
             article = None
         if article is not None:
+            article.redirected_from = list(response.meta.get("redirect_urls", []))
             article.etag = _header(response, "ETag")
             article.last_modified = _header(response, "Last-Modified")
             yield article
