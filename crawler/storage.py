@@ -199,11 +199,12 @@ class ArticleWriter:
 
     def _write(self, item: dict, now: str) -> str:
         outcome = self._store(item, now)
+        sources = item.get("redirected_from") or ()
         # Links that redirected here: their URLs lead to the same article.
-        article = self.db.conn.execute("SELECT article FROM article_urls WHERE url = ?",
-                                       (canonical_url(item["canonical_url"]),)).fetchone()
-        if article is not None:
-            for source in item.get("redirected_from") or ():
+        article = sources and self.db.conn.execute("SELECT article FROM article_urls WHERE url = ?",
+                                                   (canonical_url(item["canonical_url"]),)).fetchone()
+        if article:
+            for source in sources:
                 source = canonical_url(source)
                 if self.db.conn.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (source,)).fetchone() is None:
                     self._see(source, article[0], "canonical_url", 1.0, now)

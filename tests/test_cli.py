@@ -5,7 +5,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 

@@ -1,6 +1,5 @@
 """Deduplication in the article writer: every outcome, every merge explained."""
 
-import json
 
 import opencc
 import pytest

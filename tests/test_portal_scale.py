@@ -12,27 +12,19 @@ import signal
 import subprocess
 import urllib.request
 from collections import Counter
-from urllib.parse import urljoin, urlsplit
 
 import pytest
-from parsel import Selector
 
 from conftest import REPO
 from crawler.portal import build_portal
+from test_portal import check_internal_links
 
-BASE = "http://portal.test"
 SCALE = 3
 
 
 @pytest.fixture(scope="module")
 def scaled():
     return build_portal(scale=SCALE)
-
-
-def decode(portal, path: str) -> str:
-    truth = next((a for a in portal.articles if a.url_path == path), None)
-    body = portal.lookup(path).body
-    return body.decode("gb18030") if truth is not None and truth.encoding == "gbk" else body.decode("utf-8")
 
 
 def test_scale_one_is_the_sample_portal(portal):
@@ -82,24 +74,7 @@ def test_titles_and_urls_unique(scaled):
 
 
 def test_every_internal_link_resolves(scaled):
-    allowed_missing = set(scaled.expected["not_found_urls"])
-    linked_missing = set()
-    for path, page in scaled.pages.items():
-        if page.status != 200 or not page.headers["Content-Type"].startswith("text/html"):
-            continue
-        if path.startswith("/search/"):
-            continue  # robots.txt keeps crawlers out of there
-        for href in Selector(text=decode(scaled, path)).css("a::attr(href)").getall():
-            if href.startswith(("javascript:", "#")):
-                continue
-            url = urlsplit(urljoin(BASE + path, href))
-            if f"{url.scheme}://{url.netloc}" != BASE:
-                continue
-            target = url.path + (f"?{url.query}" if url.query else "")
-            if scaled.lookup(target).status == 404:
-                assert target in allowed_missing, f"{path} links to missing {target}"
-                linked_missing.add(target)
-    assert linked_missing == allowed_missing
+    check_internal_links(scaled)
 
 
 def test_scale_must_be_a_positive_whole_number():

@@ -7,7 +7,6 @@ from the sample portal's own prose by the same transformations real sites apply.
 
 import json
 import random
-from pathlib import Path
 
 import opencc
 import pytest

@@ -23,18 +23,18 @@ from urllib.parse import urljoin, urlsplit
 
 from ..decoding import decode_html
 from ..items import Article
+from ..profiles import Profile
 from ..urls import canonical_url
-from .blocks import clean_text, is_noise, page_blocks, parse_html
+from .blocks import is_noise, page_blocks, parse_html
 from .body import best_container, body_paragraphs, body_start, prose_score
 from .dates import find_date, parse_date
-from ..profiles import Profile
-from .profile import decode_for_profile, profile_fields, remove_noise
-from .title import find_title
 from .metadata import (
     breadcrumb, clean_name_value, find_keywords, json_ld_article, json_ld_text, labelled_values,
-    meta_values, noise_free_dates, section_of, split_keywords, date_line_source, credit_line,
+    meta_values, noise_free_dates, section_of, date_line_source, credit_line,
     script_pubtime,
 )
+from .profile import decode_for_profile, profile_fields, remove_noise
+from .title import find_title
 
 
 class ExtractionError(ValueError):

@@ -25,7 +25,7 @@ from . import templates as T
 from .corpus import EDITORS, REPORTERS, SOURCES, Story, compose_article
 from .mirror import MirrorDamage, to_traditional
 from .model import ArticleTruth, Page, Portal
-from .site import EXTERNAL_LINKS, LIST_PAGE_SIZE, ROBOTS_DISALLOW, SECTION_BY_KEY, SECTIONS, SITE_NAME, Section
+from .site import LIST_PAGE_SIZE, ROBOTS_DISALLOW, SECTION_BY_KEY, SECTIONS, SITE_NAME, Section
 
 SEED = 20160804
 TZ = "+08:00"

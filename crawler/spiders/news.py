@@ -123,35 +123,37 @@ class NewsSpider(scrapy.Spider):
         url = canonical_url(url, extra_tracking=self._extra_tracking)
         return canonical_url(self.profile.fold(url), extra_tracking=self._extra_tracking) if self.profile else url
 
-    def _known(self, url: str) -> bool:
-        """An article link whose article is stored and fresh (not with -a full=1)."""
-        return not self.full and self._url_kind(url) == "article" and self.seen.is_fresh(self._canonical(url))
+    def _plan(self, url: str) -> tuple[str, str, bool]:
+        """(URL to request, "article" or "list", known) for a link; known: an article
+        that is stored and fresh (never with -a full=1). One seen-state lookup per link."""
+        target, kind = self._canonical(url), self._url_kind(url)
+        return target, kind, not self.full and kind == "article" and self.seen.is_fresh(target)
 
     def _url_kind(self, url: str) -> str:
         kind = self.profile.url_kind(url) if self.profile is not None else None
         return kind or page_kind(url)
 
-    def _request(self, url: str) -> scrapy.Request | None:
+    def _request(self, url: str, plan: tuple[str, str, bool] | None = None) -> scrapy.Request | None:
         """The request for a link, or None when the profile denies it or the article is known."""
         if self.profile is not None and self.profile.denies(url):
             self.crawler.stats.inc_value("news/skipped/denied")
             return None
-        if self._known(url):
+        # Tracking parameters (?utm_source=…&from=timeline) never change the page:
+        # the canonical form is requested, so one article is fetched once.
+        target, kind, known = plan or self._plan(url)
+        if known:
             self.crawler.stats.inc_value("incremental/skipped_known")
             return None
-        # Tracking parameters (?utm_source=…&from=timeline) never change the page:
-        # request the canonical form so one article is fetched once.
-        target = self._canonical(url)
         headers = {}
-        if not self.full and self._url_kind(url) == "article":  # a stored article due again asks "changed since?"
+        if not self.full and kind == "article":  # a stored article due again asks "changed since?"
             headers = self.seen.validators(target)
             if headers:
                 self.crawler.stats.inc_value("incremental/conditional_requests")
         return scrapy.Request(target, callback=self.parse, headers=headers)
 
-    def _follow(self, urls, meta: dict | None = None):
+    def _follow(self, urls, meta: dict | None = None, plans: dict | None = None):
         for url in urls:
-            request = self._request(url)
+            request = self._request(url, plans.get(url) if plans else None)
             if request is not None:
                 if meta:
                     request.meta.update(meta)
@@ -183,9 +185,10 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value(f"news/pages/{kind}")
         if kind == "list":
             links = self._links.extract_links(response)
-            articles = [link for link in links if self._url_kind(link.url) == "article"]
+            plans = {link.url: self._plan(link.url) for link in links}
+            articles = [plan for plan in plans.values() if plan[1] == "article"]
             if (self.stop_on_known and not self.full and self.previous_run_finished and articles
-                    and all(self._known(a.url) for a in articles)):
+                    and all(known for _, _, known in articles)):
                 # Nothing new on this page: the pages after it are older still.
                 if any(_is_pager(link) for link in links):
                     stats.inc_value("incremental/pagination_stopped")
@@ -197,8 +200,8 @@ class NewsSpider(scrapy.Spider):
             if pagers and hops > self.pagination_limit:
                 stats.inc_value("news/skipped/pagination_limit", len(pagers))
                 pagers = []
-            yield from self._follow(link.url for link in links if not _is_pager(link))
-            yield from self._follow((link.url for link in pagers), {"pager": True, "pager_hops": hops})
+            yield from self._follow((link.url for link in links if not _is_pager(link)), plans=plans)
+            yield from self._follow((link.url for link in pagers), {"pager": True, "pager_hops": hops}, plans)
             return
 
         try:
