@@ -64,6 +64,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the project is not necessarily pip-installed
     sys.path.insert(0, str(REPO))
 
+from crawler import search  # noqa: E402
 from crawler.portal import Portal, PortalServer, build_portal  # noqa: E402
 
 # The targets.
@@ -345,6 +346,7 @@ def add_known_urls(db: Path, base_url: str, n: int) -> None:
     base = base_url.rstrip("/")
     host = urlsplit(base).hostname
     conn = sqlite3.connect(db)
+    search.register_functions(conn)  # the full-text index's triggers call them
     body = "海州市召开专题会议，研究部署有关工作。会议强调，要坚持问题导向，确保各项任务落地见效。" * 4
 
     def rows():

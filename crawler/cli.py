@@ -6,6 +6,17 @@
     python -m crawler serve-portal [--port N] [--scale N]
                                                 serve the sample portal alone (N times bigger)
     python -m crawler repair [--jsonl]          repair text from stdin to stdout
+    python -m crawler search QUERY [filters] [--limit N] [--sort S] [--json]
+                                                full-text search (Chinese, any length)
+    python -m crawler stats [filters] [--json]  counts per site and section, latest crawl runs
+    python -m crawler sections [filters] [--json]
+                                                the section tree from the breadcrumbs, with counts
+    python -m crawler export --format jsonl|csv [filters] [--query Q] [-o FILE]
+    python -m crawler index [--rebuild]         build the full-text index of an existing database
+    python -m crawler serve [--port N]          browse the database with Datasette
+
+Filters: --site HOST --section NAME --editor NAME --since DATE --until DATE.
+Every command that reads a database takes --db PATH (default output/news.db).
 """
 
 from __future__ import annotations
@@ -190,6 +201,184 @@ def cmd_serve_portal(args) -> int:
     return 0
 
 
+# --- querying the database ------------------------------------------------------
+
+def _open_for_query(args, command: str):
+    """The database of ``args.db`` and the filters of ``args``; None after printing
+    the reason when either is unusable."""
+    from .query import Filters, QueryInputError, connect
+
+    try:
+        filters = Filters(site=args.site, section=args.section, editor=args.editor,
+                          since=args.since, until=args.until)
+        filters.where()  # checks the dates
+        conn = connect(args.db, announce=lambda message: print(message, file=sys.stderr, flush=True))
+    except QueryInputError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None, None
+    return conn, filters
+
+
+def cmd_search(args) -> int:
+    from .query import QueryInputError, search_articles
+
+    conn, filters = _open_for_query(args, "search")
+    if conn is None:
+        return 2
+    tty = sys.stdout.isatty() and not args.json
+    marks = ("<mark>", "</mark>") if args.json else ("\x1b[1;31m", "\x1b[0m") if tty else ("[", "]")
+    try:
+        hits = search_articles(conn, args.query, filters, limit=args.limit, sort=args.sort, marks=marks)
+    except QueryInputError as exc:
+        print(f"search: {exc}", file=sys.stderr)
+        return 2
+    for number, hit in enumerate(hits, 1):
+        if args.json:
+            print(json.dumps(hit, ensure_ascii=False))
+            continue
+        about = " · ".join(x for x in ((hit["published_at"] or "")[:10], hit["section"],
+                                       hit["editor"] and f"编辑 {hit['editor']}", hit["site"]) if x)
+        print(f"{number:>3}. {hit['title_highlighted']}\n     {about}\n     {hit['canonical_url']}\n"
+              f"     {hit['snippet']}\n")
+    if not hits and not args.json:
+        print(f"No article matches {args.query!r}" + (" with these filters" if filters.where()[1] else "") + ".",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from .query import stats
+
+    conn, filters = _open_for_query(args, "stats")
+    if conn is None:
+        return 2
+    result = stats(conn, filters, runs=args.runs)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    totals = result["totals"]
+    print(f"articles {totals['articles']}, sites {totals['sites']}, URLs they were seen at {totals['urls']}, "
+          f"earlier revisions kept {totals['revisions']}")
+    site = None
+    for row in result["sections"]:
+        if row["site"] != site:
+            site = row["site"]
+            print(f"\n{site}")
+        print(f"  {row['articles']:>7}  {row['section'] or '(no section)'}"
+              f"  {(row['first_published'] or '')[:10]} … {(row['last_published'] or '')[:10]}")
+    if result["runs"]:
+        print("\nlatest crawl runs:")
+        for run in result["runs"]:
+            print(f"  #{run['id']} {run['spider']} {run['args'] or ''} {run['started_at']} → "
+                  f"{run['finished_at'] or '(not finished)'} {run['finish_reason'] or ''}: "
+                  f"new {run['new'] or 0}, updated {run['updated'] or 0}, unchanged {run['unchanged'] or 0}, "
+                  f"duplicates {run['duplicates'] or 0}, errors {run['errors'] or 0}")
+    return 0
+
+
+def cmd_sections(args) -> int:
+    from .query import sections
+
+    conn, filters = _open_for_query(args, "sections")
+    if conn is None:
+        return 2
+    trees = sections(conn, filters)
+    if args.json:
+        print(json.dumps(trees, ensure_ascii=False, indent=2))
+        return 0
+
+    def show(node: dict, depth: int) -> None:
+        print(f"{'  ' * depth}{node['name']}  {node['articles']}")
+        for child in node["children"]:
+            show(child, depth + 1)
+
+    for tree in trees:
+        show(tree, 0)
+    return 0
+
+
+def cmd_export(args) -> int:
+    import csv
+
+    from .query import EXPORT_COLUMNS, QueryInputError, export_rows
+
+    conn, filters = _open_for_query(args, "export")
+    if conn is None:
+        return 2
+    try:
+        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    except OSError as exc:
+        print(f"export: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    count = 0
+    try:
+        rows = export_rows(conn, filters, text=args.query, decode_json=args.format == "jsonl")
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS) if args.format == "csv" else None
+        if writer:
+            writer.writeheader()
+        for row in rows:
+            if writer:
+                writer.writerow(row)
+            else:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    except QueryInputError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"Exported {count} articles" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_index(args) -> int:
+    from . import search
+    from .query import DatabaseMissing, connect
+
+    try:
+        # connect() builds the index when it is missing or stale.
+        conn = connect(args.db, announce=lambda message: print(message, file=sys.stderr, flush=True))
+    except DatabaseMissing as exc:
+        print(f"index: {exc}", file=sys.stderr)
+        return 2
+    state = search.index_state(conn)
+    if args.rebuild:
+        built = search.build_index(conn)
+        print(f"Rebuilt the full-text index of {args.db}: {built['articles']} articles in {built['seconds']:.1f} s")
+    else:
+        count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        print(f"The full-text index of {args.db} is {state}: {count} articles (--rebuild builds it again)")
+    conn.close()
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .browse import DatasetteMissing, serve
+    from .query import DatabaseMissing, connect
+
+    try:
+        connect(args.db, announce=lambda message: print(message, file=sys.stderr, flush=True)).close()
+        print(f"Serving {args.db} with Datasette at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+        return serve(args.db, host=args.host, port=args.port)
+    except (DatabaseMissing, DatasetteMissing) as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_db(parser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
+
+
+def _add_filters(parser) -> None:
+    _add_db(parser)
+    parser.add_argument("--site", help="only articles from this host, or from hosts under this domain (gov.cn)")
+    parser.add_argument("--section", help="only articles in this section, at any level of their breadcrumb")
+    parser.add_argument("--editor", help="only articles by this editor (责任编辑)")
+    parser.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
+    parser.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -224,9 +413,57 @@ def build_parser() -> argparse.ArgumentParser:
                        help="N times the articles of every section, and of the planted trouble pages "
                             "(default 1: the sample portal; 30 gives about 10,000 articles)")
     serve.set_defaults(func=cmd_serve_portal)
+
+    find = sub.add_parser("search", help="full-text search of the articles (Chinese words of any length)",
+                          description="Search titles and bodies. Words must all appear; \"a phrase\" as written; "
+                                      "OR between two words; -word excludes. Traditional and Simplified find "
+                                      "each other. Example: python -m crawler search 统战 --since 2024-01")
+    find.add_argument("query")
+    _add_filters(find)
+    find.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
+    find.add_argument("--sort", default="rank", choices=["rank", "newest", "oldest"],
+                      help="rank (best match first, the default), newest or oldest")
+    find.add_argument("--json", action="store_true", help="one JSON object per hit, hits marked <mark>…</mark>")
+    find.set_defaults(func=cmd_search)
+
+    counts = sub.add_parser("stats", help="article counts per site and section, and the latest crawl runs")
+    _add_filters(counts)
+    counts.add_argument("--runs", type=int, default=5, help="how many recent crawl runs to show (default 5)")
+    counts.add_argument("--json", action="store_true", help="print JSON")
+    counts.set_defaults(func=cmd_stats)
+
+    tree = sub.add_parser("sections", help="the section tree built from the articles' breadcrumbs, with counts")
+    _add_filters(tree)
+    tree.add_argument("--json", action="store_true", help="print JSON")
+    tree.set_defaults(func=cmd_sections)
+
+    export = sub.add_parser("export", help="write the selected articles as JSON lines or CSV",
+                            description="Example: python -m crawler export --format csv --section 统一战线 "
+                                        "-o tyzx.csv")
+    export.add_argument("--format", required=True, choices=["jsonl", "csv"], help="jsonl or csv")
+    _add_filters(export)
+    export.add_argument("--query", help="only the articles this search query finds")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    export.set_defaults(func=cmd_export)
+
+    index = sub.add_parser("index", help="build the full-text index of a database (made by an older version)")
+    _add_db(index)
+    index.add_argument("--rebuild", action="store_true", help="build it again even if it is current")
+    index.set_defaults(func=cmd_index)
+
+    browse = sub.add_parser("serve", help="browse and search the database with Datasette (optional extra)")
+    _add_db(browse)
+    browse.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    browse.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    browse.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -1,13 +1,14 @@
 """The SQLite database the crawls produce: schema, and the article writer.
 
 Tables (the schema is in the README): ``articles``, one row per article, keyed
-by canonical URL; ``article_urls``, every URL an article was seen at and why it
+by canonical URL, with its full-text index ``articles_fts`` (see
+:mod:`crawler.search`); ``article_urls``, every URL an article was seen at and why it
 belongs to it (the seen-state of incremental crawls); ``revisions``, earlier
 versions of changed articles; ``fingerprints`` and ``lsh_buckets`` (see
 :mod:`crawler.dedup`); ``crawl_runs``, one row per crawl. The database runs in
 WAL mode so that queries can read while a crawl writes. The writer pipeline
-(``pipelines/sqlite.py``) and the command line use this module; nothing else
-touches SQL.
+(``pipelines/sqlite.py``) and the command line write through this module; the
+questions asked of the database are in :mod:`crawler.query`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 
 import sqlite_utils
 
+from . import search
 from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, fingerprint
 from .urls import canonical_url
 
@@ -64,8 +66,15 @@ JSON_COLUMNS = ("keywords", "breadcrumb", "provenance", "repairs", "repair_flags
 ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS
                      if c not in ("content_hash", "first_stored_at", "updated_at", "last_seen_at"))
 
-def open_database(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating folders, file and schema as needed) the crawl database."""
+def open_database(path: str | Path, search_index: bool = True) -> sqlite_utils.Database:
+    """Open (creating folders, file and schema as needed) the crawl database.
+
+    With ``search_index`` the full-text index (:mod:`crawler.search`) is made
+    ready: its SQL functions registered on the connection, the index built if it is
+    missing or was built by another version (once; logged, as it takes time on a
+    large database). Without it, a database that has the index refuses changes to
+    article text on this connection (no SQL function for the triggers).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30)
@@ -74,6 +83,11 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
     # WAL + NORMAL: durable at each checkpoint, and a crash cannot corrupt the file.
     db.execute("PRAGMA synchronous = NORMAL")
     ensure_schema(db)
+    if search_index:
+        built = search.ensure_index(conn)
+        if built is not None:
+            logger.info("Built the full-text index of %s: %d articles in %.1f s",
+                        path, built["articles"], built["seconds"])
     return db
 
 
