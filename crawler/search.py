@@ -445,7 +445,7 @@ def build_index(conn: sqlite3.Connection, workers: int | None = None) -> dict:
     Tokenizing is Python work: from :data:`BUILD_PARALLEL_FROM` articles on it runs
     in ``workers`` processes (default: one per CPU; spawned, not forked, as the caller
     may be a threaded crawler) while this one inserts. FTS5 is told to keep up to
-    64 MB of terms in memory and not to merge while loading, then merges once
+    256 MB of terms in memory and not to merge while loading, then merges once
     (``optimize``), which is both faster and smaller than merging as it goes.
     """
     register_functions(conn)
@@ -459,7 +459,7 @@ def build_index(conn: sqlite3.Connection, workers: int | None = None) -> dict:
             conn.execute(statement)
         for table in ("articles_fts", "articles_chars"):
             conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 0)")
-            conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', {64 << 20})")
+            conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', {256 << 20})")
         pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers)) if workers else None
         pending: deque = deque()
         spent = {"insert": 0.0, "optimize": 0.0}

@@ -122,6 +122,18 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         articles.create_index(columns, if_not_exists=True)
     db.executescript(_SCHEMA + DEDUP_SCHEMA)
     ensure_runs_table(db)
+    conn = db.conn
+
+    def texts(urls: list[str]):
+        for start in range(0, len(urls), 1000):
+            chunk = urls[start:start + 1000]
+            yield from conn.execute(f"SELECT canonical_url, title, body FROM articles WHERE canonical_url IN"
+                                    f" ({', '.join('?' * len(chunk))})", chunk).fetchall()
+
+    with conn:
+        recomputed = DedupIndex(conn).rebuild_if_stale(texts)
+    if recomputed:
+        logger.info("Computed the near-duplicate signatures of %d stored articles again (new version)", recomputed)
 
 
 def article_row(item: dict, now: str | None = None) -> dict:
@@ -276,7 +288,7 @@ class ArticleWriter:
             if fetched_url != key:
                 self._see(fetched_url, key, *alias_rule, now)
             if self.index is not None:
-                self.index.add(key, print_)
+                self.index.add(key, print_, new=True)
             return "new"
 
         kept = dict(zip([d[0] for d in conn.execute("SELECT * FROM articles LIMIT 0").description], kept))
