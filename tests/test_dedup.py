@@ -146,3 +146,19 @@ def test_redirect_sources_are_recorded_as_the_articles_urls(writer):
     seen = urls(writer)
     assert seen["http://a.cn/1.html"] == ("https://a.cn/1.html", "canonical_url", 1.0)
     assert seen["http://a.cn/old?id=1"][0] == "https://a.cn/1.html"
+
+
+def test_signatures_of_another_version_are_computed_again(tmp_path):
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    ArticleWriter(db).write([item("http://a.cn/1.html")])
+    db.conn.execute("UPDATE fingerprints SET signature = zeroblob(256)")
+    db.conn.execute("UPDATE dedup_index SET version = 1")  # as an older version left them
+    db.conn.commit()
+    db.conn.close()
+    db = open_database(path)
+    [(signature,)] = db.conn.execute("SELECT signature FROM fingerprints").fetchall()
+    assert signature == fingerprint("统战部召开座谈会", BODY).signature
+    # ...so a copy of it is recognised again.
+    assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
+    db.conn.close()
