@@ -123,10 +123,10 @@ class DedupIndex:
     :func:`crawler.storage.open_database` (``SCHEMA``).
     """
 
-    def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16):
+    def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16, min_bands: int = 2):
         if NUM_PERM % bands:
             raise ValueError(f"DEDUP_BANDS must divide {NUM_PERM}, got {bands}")
-        self.conn, self.threshold, self.bands = conn, threshold, bands
+        self.conn, self.threshold, self.bands, self.min_bands = conn, threshold, bands, min(min_bands, bands)
 
     def find(self, print_: Fingerprint, exclude: str) -> Match | None:
         row = self.conn.execute(
@@ -136,12 +136,17 @@ class DedupIndex:
             return Match(row[0], "exact_fingerprint", 1.0)
         best: Match | None = None
         keys = _buckets(print_.signature, self.bands)
-        # One query for all bands: the articles sharing at least one bucket with this one.
+        # One query for all bands (an index search per band). Candidates must share at
+        # least MIN_BANDS buckets: templated pages (the same notice in every district)
+        # share one band with hundreds of articles at a similarity near 0.5, and reading
+        # all their signatures was most of the writer's time; at the threshold (0.8,
+        # 16 bands of 4) an article shares 2+ bands with a duplicate 99.7% of the time.
         candidates = self.conn.execute(
-            "SELECT DISTINCT f.canonical_url, f.signature FROM lsh_buckets b"
-            " JOIN fingerprints f ON f.canonical_url = b.canonical_url"
-            f" WHERE {' OR '.join(['(b.band = ? AND b.bucket = ?)'] * len(keys))}",  # an index search per band
-            [value for key in keys for value in key]).fetchall()
+            "SELECT f.canonical_url, f.signature FROM fingerprints f JOIN ("
+            " SELECT canonical_url FROM lsh_buckets"
+            f" WHERE {' OR '.join(['(band = ? AND bucket = ?)'] * len(keys))}"
+            " GROUP BY canonical_url HAVING count(*) >= ?) c ON f.canonical_url = c.canonical_url",
+            [value for key in keys for value in key] + [self.min_bands]).fetchall()
         mine = np.frombuffer(print_.signature, "<u4")
         for url, signature in candidates:
             if url == exclude:
