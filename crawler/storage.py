@@ -182,9 +182,10 @@ class ArticleWriter:
     the rule and score that merged it). The seen-state is committed with the items.
     """
 
-    def __init__(self, db: sqlite_utils.Database, dedup: bool = True, near_threshold: float = 0.8, bands: int = 16):
+    def __init__(self, db: sqlite_utils.Database, dedup: bool = True, near_threshold: float = 0.8, bands: int = 16,
+                 min_bands: int = 2):
         self.db = db
-        self.index = DedupIndex(db.conn, near_threshold, bands) if dedup else None
+        self.index = DedupIndex(db.conn, near_threshold, bands, min_bands) if dedup else None
 
     def write(self, items: list[dict]) -> Counter:
         """Write ``items`` in one transaction; returns outcome -> count.

@@ -5,7 +5,7 @@ new, updated, unchanged or a duplicate of a stored article, and the seen-state
 (``article_urls``) is committed with the items it covers.
 
 Settings: ``SQLITE_PATH``, ``SQLITE_BATCH_SIZE``, ``SQLITE_FLUSH_SECONDS``,
-``DEDUP_ENABLED``, ``DEDUP_NEAR_THRESHOLD``, ``DEDUP_BANDS`` (see
+``DEDUP_ENABLED``, ``DEDUP_NEAR_THRESHOLD``, ``DEDUP_BANDS``, ``DEDUP_MIN_BANDS`` (see
 ``crawler/settings.py``). Stats: ``sqlite/items``, ``sqlite/batches``,
 ``sqlite/new``, ``sqlite/updated``, ``sqlite/unchanged``, ``sqlite/duplicate``,
 ``sqlite/failed`` (an item that could not be stored, logged; the rest of its batch is).
@@ -26,12 +26,12 @@ logger = logging.getLogger(__name__)
 
 class SQLiteWriterPipeline:
     def __init__(self, path: str, batch_size: int = 200, flush_seconds: float = 5.0, stats=None,
-                 dedup: bool = True, near_threshold: float = 0.8, bands: int = 16):
+                 dedup: bool = True, near_threshold: float = 0.8, bands: int = 16, min_bands: int = 2):
         self.path = path
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.stats = stats
-        self.dedup = (dedup, near_threshold, bands)
+        self.dedup = (dedup, near_threshold, bands, min_bands)
         self.db = None
         self.writer: ArticleWriter | None = None
         self.batch: list[dict] = []
@@ -50,7 +50,8 @@ class SQLiteWriterPipeline:
         if not 0 < threshold <= 1:
             raise NotConfigured(f"DEDUP_NEAR_THRESHOLD must be in (0, 1], got {threshold}")
         return cls(path, batch_size, settings.getfloat("SQLITE_FLUSH_SECONDS", 5.0), crawler.stats,
-                   settings.getbool("DEDUP_ENABLED", True), threshold, settings.getint("DEDUP_BANDS", 16))
+                   settings.getbool("DEDUP_ENABLED", True), threshold, settings.getint("DEDUP_BANDS", 16),
+                   settings.getint("DEDUP_MIN_BANDS", 2))
 
     def open_spider(self):
         self.db = open_database(self.path)
