@@ -27,6 +27,7 @@ DEPTH_LIMIT = 12
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "crawler.middlewares.PaginationDepthMiddleware": 900,
+    "crawler.traps.TrapMiddleware": 950,  # see "Hostile web" below
 }
 # Pages bigger than this are refused (a news article is well under 2 MB).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
@@ -54,6 +55,8 @@ REPAIR_SIMPLIFIED = True
 EXTENSIONS = {
     "crawler.extensions.lock.RunLock": 100,
     "crawler.extensions.runs.CrawlRunRecorder": 500,
+    "crawler.extensions.failures.FailureRecorder": 600,  # see "Hostile web" below
+    "crawler.extensions.crawldelay.CrawlDelay": 700,
 }
 # Record each crawl (arguments, start, end, finish reason, all stats) in the
 # crawl_runs table of SQLITE_PATH.
@@ -72,6 +75,59 @@ NEWS_STOP_PAGINATION_ON_KNOWN = True
 # Follow at most this many pagination hops from a list's first page (a guard
 # against lists that link to ever-new pages of themselves).
 NEWS_PAGINATION_LIMIT = 1000
+
+# --- Hostile web: failures, refusals, limits and traps (README "Hostile web") -----
+# The project's checks around Scrapy's downloader (crawler/downloadermiddlewares/):
+# private addresses refused before any connection (after the offsite filter, before
+# robots.txt is fetched for a new host); a 429/503 retry waits for Retry-After (runs
+# before RetryMiddleware, 550); gzip/deflate bodies checked before Scrapy inflates them
+# (590); redirects checked before they are followed (in place of Scrapy's, same place).
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.addressfilter.AddressFilterMiddleware": 60,
+    "crawler.downloadermiddlewares.retryafter.RetryAfterMiddleware": 560,
+    "crawler.downloadermiddlewares.compression.CompressionCheckMiddleware": 595,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.downloadermiddlewares.redirect.SafeRedirectMiddleware": 600,
+}
+# Redirects followed from one link at most (Scrapy's default: 20). Portals need 1–3
+# (http → https → www → new CMS path); a longer chain is a loop with a counter in it.
+REDIRECT_MAX_TIMES = 10
+# Refuse requests to private, loopback and link-local addresses (a public portal's
+# redirect to http://10.0.0.1/, a name of its own resolving to 127.0.0.1), unless the
+# crawl starts on one or its profile says allow_private_addresses = true.
+ADDRESS_FILTER_ENABLED = True
+# Wait for a 429/503 answer's Retry-After before its retry …
+RETRY_AFTER_ENABLED = True
+# … unless it asks for more than this many seconds: then give the URL up for this run
+# (failure retry_after_too_long) instead of holding the crawl.
+RETRY_AFTER_MAX_DELAY = 30.0
+# Retry gzip/deflate bodies cut short (Scrapy would keep the half it could inflate) and
+# refuse those that inflate past DOWNLOAD_MAXSIZE (gzip bombs) before inflating them.
+COMPRESSION_CHECK_ENABLED = True
+# Honour robots.txt Crawl-delay (Scrapy ignores it): the host's download slot waits at
+# least that long between requests, without jitter …
+CRAWL_DELAY_ENABLED = True
+# … up to this many seconds (a file asking for an hour would never let a crawl finish).
+CRAWL_DELAY_MAX = 10.0
+# Record every request given up on (URL, reason, attempts, last status) in the failures
+# table of SQLITE_PATH, and count failures/<reason> (crawler/extensions/failures.py).
+FAILURES_ENABLED = True
+# Failure rows per write transaction …
+FAILURES_BATCH_SIZE = 100
+# … or fewer, once the oldest waiting row is this many seconds old.
+FAILURES_FLUSH_SECONDS = 5.0
+# Drop links into spider traps (crawler/traps.py), counted as traps/<rule>.
+TRAP_ENABLED = True
+# Ever-deeper paths: at most this many path segments (news URLs have 2–6).
+TRAP_MAX_PATH_SEGMENTS = 16
+# Broken relative links (/deep/more/more/more/): one segment at most this many times in a path.
+TRAP_MAX_SEGMENT_REPEATS = 2
+# A list linking to itself with new query strings: distinct queries (pagination
+# parameters aside) followed per path from pages of that path.
+TRAP_MAX_QUERY_VARIANTS = 50
+# Endless calendars: distinct dates followed per URL shape from dated pages (a year of
+# daily pages: an e-paper's archive reached edition by edition stops after a year).
+TRAP_MAX_CALENDAR_DATES = 366
 
 # --- SQLite writer (pipelines/sqlite.py) ---------------------------------------
 # Write items into this database file (created with its folders if missing).
@@ -92,6 +148,10 @@ DEDUP_NEAR_THRESHOLD = 0.8
 # LSH bands over the 64-value signature (must divide 64): more bands find pairs
 # of lower similarity as candidates, at more lookups.
 DEDUP_BANDS = 16
+# Buckets a stored article must share with a new one to be compared with it: 2
+# keeps 99.7% of the pairs at similarity 0.8 (16 bands) and skips the hundreds of
+# templated pages that share one band; 1 compares every band collision.
+DEDUP_MIN_BANDS = 2
 
 # --- Scheduled runs: run lock and exit codes (crawler/extensions/lock.py) --------
 # Our `crawl` command (crawler/commands/crawl.py) replaces Scrapy's: same options,
@@ -102,3 +162,26 @@ COMMANDS_MODULE = "crawler.commands"
 LOCK_ENABLED = True
 # Exit code of a run stopped by the lock: 75 is EX_TEMPFAIL (sysexits.h), "try again later".
 LOCK_EXIT_CODE = 75
+
+# --- Distributed crawling (crawler/distributed/, scrapy-redis; README "Distributed crawling") ---
+# Empty: a crawl is one process writing its own database. Set (redis://host:6379/0):
+# `scrapy crawl news` is a worker sharing scrapy-redis's request queue and dupefilter
+# with every other worker of the same crawl and pushing its items to Redis, and
+# `scrapy drain` is the one writer of those items into SQLITE_PATH.
+REDIS_URL = ""
+# Prefix of a crawl's keys (:requests, :dupefilter, :workers, :inflight:<worker>);
+# %(site)s is the crawl's allowed domains, so crawls of other sites never mix.
+DISTRIBUTED_CRAWL_KEY = "cn_news:%(spider)s:%(site)s"
+# A worker (and the writer) closes once there has been nothing to do, nothing queued
+# and nothing in flight at any worker, for this many seconds; 0: never.
+DISTRIBUTED_IDLE_CLOSE_SECONDS = 30.0
+# A worker or writer that has not renewed its lease for this long is taken for dead:
+# the requests it had taken are queued again, its writer lease is free.
+DISTRIBUTED_LEASE_SECONDS = 30.0
+# The bound on the dupefilter: a run's fingerprints (and queue) are deleted when its
+# last worker leaves with nothing queued, and expire this many seconds after the last
+# worker heartbeat of an abandoned run.
+DISTRIBUTED_RUN_TTL = 86400.0
+# The list workers push items to and `scrapy drain` reads (scrapy-redis's setting):
+# one item queue per database.
+REDIS_ITEMS_KEY = "cn_news:items"

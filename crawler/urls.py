@@ -2,7 +2,9 @@
 
 w3lib's canonicalisation (sorted query, normalised percent-encoding, no fragment)
 plus removal of tracking parameters that portals and share buttons append
-(``?utm_source=wechat&from=timeline`` is the same article).
+(``?utm_source=wechat&from=timeline`` is the same article) and of session ids
+(``;jsessionid=…``, ``?PHPSESSID=…``, ASP.NET's ``/(S(…))/``), which give every
+visit new URLs for the same pages: a spider trap.
 """
 
 from __future__ import annotations
@@ -24,12 +26,28 @@ TRACKING_PARAMS = frozenset(
     }
 )
 _TRACKING_PREFIXES = ("utm_",)
+# Session ids servers put in URLs when a client keeps no cookies (Java, PHP, ASP,
+# ColdFusion, osCommerce/Zen Cart): a new id per visit, the same page. Unambiguous
+# names only: ``sid`` is a section or site id on many Chinese CMSs (a profile can
+# add it to tracking_params where it is a session).
+SESSION_PARAMS = frozenset(
+    {"jsessionid", "phpsessid", "sessionid", "session_id", "sessid", "cfid", "cftoken", "oscsid", "zenid"}
+)
+_SESSION_PREFIXES = ("aspsessionid",)
+# Path forms: Java's ``;jsessionid=…`` path parameter, ASP.NET's cookieless ``/(S(…))/`` segment.
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#;]*|/\((?:[A-Z]\([^)/]*\))+\)(?=/)", re.I)
 _WS = re.compile(r"\s+")
 
 
 def is_tracking_param(name: str, extra: frozenset[str] = frozenset()) -> bool:
+    """True for a parameter that never changes the page: tracking, share and session ids.
+
+    >>> [is_tracking_param(n) for n in ("utm_source", "PHPSESSID", "ASPSESSIONIDQSTQCRBS", "id", "sid")]
+    [True, True, True, False, False]
+    """
     name = name.lower()
-    return name in TRACKING_PARAMS or name in extra or name.startswith(_TRACKING_PREFIXES)
+    return (name in TRACKING_PARAMS or name in SESSION_PARAMS or name in extra
+            or name.startswith(_TRACKING_PREFIXES) or name.startswith(_SESSION_PREFIXES))
 
 
 def canonical_url(url: str, extra_tracking: frozenset[str] = frozenset()) -> str:
@@ -44,9 +62,18 @@ def canonical_url(url: str, extra_tracking: frozenset[str] = frozenset()) -> str
     'http://example.com/list?id=7&page=2'
     >>> canonical_url("http://example.com/s?kw=%D6%D0%B9%FA&from=a")
     'http://example.com/s?kw=%D6%D0%B9%FA'
+
+    Session ids go, in the query and in the path:
+
+    >>> canonical_url("http://a.cn/news/t20240111_1.html;jsessionid=A1B2C3?PHPSESSID=9f8e&id=3")
+    'http://a.cn/news/t20240111_1.html?id=3'
+    >>> canonical_url("http://a.cn/(S(lit3py55t21z5v55vlm25s55))/news/list.aspx")
+    'http://a.cn/news/list.aspx'
     """
     url = _WS.sub("", url)
     parts = urlsplit(url)
+    if ";" in parts.path or "(" in parts.path:
+        parts = parts._replace(path=_PATH_SESSION.sub("", parts.path))
     if parts.query:
         kept = [pair for pair in parts.query.split("&")
                 if pair and not is_tracking_param(unquote_plus(pair.split("=", 1)[0]), extra_tracking)]

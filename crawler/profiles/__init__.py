@@ -35,9 +35,10 @@ FIELDS = ("title", "body", "published_at", "source", "author", "editor", "keywor
 XPATH_PREFIX = "xpath:"
 
 _EXPECTED = {
-    # key -> (kind, what a value must be); kinds: "str", "urls", "names", "regexes", "selectors", "table"
+    # key -> (kind, what a value must be); kinds: "str", "bool", "urls", "names", "regexes", "selectors", "table"
     "": {
         "name": "str", "start_urls": "urls", "allowed_domains": "names", "tracking_params": "names",
+        "redirect_domains": "names", "allow_private_addresses": "bool",
         "urls": "table", "selectors": "table", "noise": "table", "decoding": "table",
     },
     "urls": {"article": "regexes", "list": "regexes", "deny": "regexes", "fold": "folds"},
@@ -77,6 +78,12 @@ class Profile:
     """Query parameters dropped from URLs besides those of :data:`crawler.urls.TRACKING_PARAMS`."""
     url_folds: tuple[tuple[re.Pattern, str], ...] = ()
     """(pattern, replacement) rewrites that fold print views and mobile hosts onto the article's URL."""
+    redirect_domains: tuple[str, ...] = ()
+    """Hosts outside ``allowed_domains`` (sub-hosts included) a redirect may lead to; other
+    offsite redirects are refused (crawler/downloadermiddlewares/redirect.py)."""
+    allow_private_addresses: bool = False
+    """Whether requests may reach private, loopback or link-local addresses
+    (crawler/downloadermiddlewares/addressfilter.py): an intranet portal."""
 
     def fold(self, url: str) -> str:
         """``url`` with the profile's ``urls.fold`` rewrites applied, in order.
@@ -229,6 +236,15 @@ def _build(data: dict, path: Path, where: str) -> Profile:
     if not domains:
         domains = sorted({site_domain(u) for u in start_urls})
 
+    redirect_domains = _need(data.get("redirect_domains"), "redirect_domains", "names", fail)
+    for domain in redirect_domains:
+        if not _HOST.match(domain.lower()):
+            raise fail("redirect_domains", f'"{domain}" is not a host name (give "cdn.example.com", '
+                                           "without scheme, port or path)")
+    allow_private = data.get("allow_private_addresses", False)
+    if not isinstance(allow_private, bool):
+        raise fail("allow_private_addresses", f"must be true or false, not {_type(allow_private)}")
+
     params = _need(data.get("tracking_params"), "tracking_params", "names", fail)
     for param in params:
         if not _PARAM.match(param):
@@ -257,6 +273,7 @@ def _build(data: dict, path: Path, where: str) -> Profile:
         follow_deny_patterns=patterns["deny"], selectors=selectors, noise=noise, charset=charset,
         tracking_params=frozenset(p.lower() for p in params),
         url_folds=_folds(urls.get("fold"), "urls.fold", fail),
+        redirect_domains=tuple(d.lower() for d in redirect_domains), allow_private_addresses=allow_private,
     )
 
 

@@ -26,6 +26,10 @@ list page links to is known, its pagination links are not followed
 A known article due for a re-crawl is requested with its stored validators
 (If-None-Match / If-Modified-Since); a 304 answer costs no body and changes nothing. The state is the database (:mod:`crawler.seen`).
 
+Every request has :meth:`NewsSpider.errback`, which reports what failed for good to
+the failures table (:mod:`crawler.failures`); requests carry ``meta["kind"]``
+(``article`` or ``list``) for the trap limits (:mod:`crawler.traps`).
+
 Stats: ``news/pages/article``, ``news/pages/list``, ``news/skipped/non_html``,
 ``news/skipped/denied``, ``extract/dropped/<reason>``, ``incremental/skipped_known``,
 ``incremental/pagination_stopped``, ``incremental/conditional_requests``,
@@ -45,6 +49,7 @@ from scrapy.linkextractors import LinkExtractor
 
 from ..extraction import ExtractionError, extract_article, page_kind
 from ..extraction.profile import decode_for_profile
+from ..failures import request_failed
 from ..profiles import Profile, ProfileError, load_profile
 from ..seen import SeenState
 from ..urls import canonical_url
@@ -107,6 +112,16 @@ class NewsSpider(scrapy.Spider):
         self._links = LinkExtractor(allow_domains=None, unique=True)
 
     @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # -s REDIS_URL=…: this crawl is a worker of a distributed crawl (crawler/distributed/):
+        # scrapy-redis's queue and dupefilter, items to Redis, no database of its own.
+        if settings.get("REDIS_URL"):
+            from ..distributed import worker_settings
+
+            worker_settings(settings)
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
@@ -116,6 +131,18 @@ class NewsSpider(scrapy.Spider):
         spider.seen = SeenState(settings.get("SQLITE_PATH"), timedelta(hours=settings.getfloat("NEWS_RECRAWL_AGE_HOURS")))
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         return spider
+
+    async def start(self):
+        # As Scrapy's default (start URLs are never filtered as duplicates), with the errback.
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse, errback=self.errback, dont_filter=True)
+
+    def errback(self, failure):
+        """Every request's errback: a request given up on (retries used up, an HTTP error, a
+        refused redirect …) is reported to the failure recorder (crawler/extensions/failures.py),
+        then left to Scrapy as if there were no errback (stats, logging)."""
+        self.crawler.signals.send_catch_log(request_failed, failure=failure, request=failure.request, spider=self)
+        return failure
 
     def _canonical(self, url: str) -> str:
         """The URL to request and look up: canonical form, then the profile's folds
@@ -149,7 +176,8 @@ class NewsSpider(scrapy.Spider):
             headers = self.seen.validators(target)
             if headers:
                 self.crawler.stats.inc_value("incremental/conditional_requests")
-        return scrapy.Request(target, callback=self.parse, headers=headers)
+        # meta "kind": the trap middleware (crawler/traps.py) never counts articles as a list's variants.
+        return scrapy.Request(target, callback=self.parse, errback=self.errback, headers=headers, meta={"kind": kind})
 
     def _follow(self, urls, meta: dict | None = None, plans: dict | None = None):
         for url in urls:
