@@ -33,8 +33,11 @@ logger = logging.getLogger(__name__)
 OK_REASONS = frozenset({"finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"})
 
 
-def exit_code(stats: dict, lock_exit_code: int = 75) -> int:
-    """The exit code of a crawl that started, from its final stats.
+def exit_code(stats: dict, lock_exit_code: int = 75, worker: bool = False) -> int:
+    """The exit code of a crawl that started, from its final stats. A ``worker`` of a
+    distributed crawl (REDIS_URL set) that finished without a page found the shared
+    queue already done: that is success (whether the site answered is the run's
+    question, not one worker's).
 
     >>> exit_code({"finish_reason": "finished", "news/pages/list": 3, "news/pages/article": 37})
     0
@@ -48,11 +51,13 @@ def exit_code(stats: dict, lock_exit_code: int = 75) -> int:
     1
     >>> exit_code({"finish_reason": "finished", "response_received_count": 5})  # robots.txt and 403s only
     1
+    >>> exit_code({"finish_reason": "finished"}, worker=True)
+    0
     """
     reason = stats.get("finish_reason")
     if reason == LOCK_HELD:
         return lock_exit_code
-    if reason not in OK_REASONS or not pages_handled(stats):
+    if reason not in OK_REASONS or not (pages_handled(stats) or worker):
         return 1
     return 0
 
@@ -79,7 +84,8 @@ class Command(ScrapyCrawlCommand):
         if self.exitcode or self._crawler is None:  # the crawl did not start: Scrapy already says why
             return
         stats = self._crawler.stats.get_stats()
-        self.exitcode = exit_code(stats, self._crawler.settings.getint("LOCK_EXIT_CODE", 75))
+        settings = self._crawler.settings
+        self.exitcode = exit_code(stats, settings.getint("LOCK_EXIT_CODE", 75), worker=bool(settings.get("REDIS_URL")))
         if self.exitcode == 1:
             reason = stats.get("finish_reason")
             why = (f"finish reason {reason}" if reason not in OK_REASONS
