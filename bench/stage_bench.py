@@ -1,0 +1,314 @@
+"""Stage benchmarks (run by hand): extraction plus repair per page, and the SQLite writer alone.
+
+Run from the repository root; it needs nothing beyond the project (``bench/crawl_bench.py``
+runs it too, after its crawls)::
+
+    .venv/bin/python bench/stage_bench.py
+    .venv/bin/python bench/stage_bench.py --items 20000 --repeat 9
+    .venv/bin/python bench/stage_bench.py --data ../shared/testdata/real --keep output/stage-bench
+
+It measures two targets of the crawl-throughput issue, in this process, outside any crawl:
+
+1. "Extraction plus repair ≤ 10 ms per page, median, on the real dev pages." Every
+   page of ``../shared/testdata/real`` (override with ``--data DIR``; read in place,
+   never copied; ``.html.gz`` pages are decompressed before timing) goes through what
+   the crawl does with an article page: ``crawler.extraction.extract_article`` on the
+   bytes (decoding included; no Content-Type header, as the files have none) and
+   then ``pipelines.repair.RepairPipeline.process_item`` on the article (repair of
+   every text field and the OpenCC Simplified forms, ``REPAIR_SIMPLIFIED`` on). One
+   untimed pass warms caches and tables; then each page runs ``--repeat`` times
+   (default 5) and its time is the median of its runs. The figure is the median
+   over pages (all datasets; ``zh`` rows for the Chinese ones alone), with p90, max
+   and the mean of extraction and repair apart. A page whose extraction raises
+   ``ExtractionError`` counts with the time it took to raise. Times are CPU time of
+   this thread (``time.thread_time``): the work is single-threaded, and other
+   processes on the machine would inflate wall-clock times. When the folder is
+   absent the part is skipped and reported as not measured.
+
+2. "SQLite writing alone ≥ 5,000 items/s." Items are extracted and repaired (not
+   timed) from the article pages of ``build_portal(scale=N)`` (the smallest scale
+   with ``--items`` article pages, default 10,000; originals, mirror copies and
+   republications shuffled with a fixed seed, so the writer meets duplicates as in a
+   crawl), then handed to ``pipelines.sqlite.SQLiteWriterPipeline`` one by one, as
+   Scrapy does, into a fresh database file (WAL, ``synchronous=NORMAL``, batches of
+   ``SQLITE_BATCH_SIZE``), from ``process_item`` of the first to ``close_spider``.
+   Twice: with the project's settings (deduplication on: MinHash fingerprints and LSH
+   lookups inside the writer's transactions), which the target is judged on, and with
+   ``DEDUP_ENABLED`` off, for the share of deduplication. Items/s are by wall time
+   (writing waits for the disk at WAL checkpoints); CPU time is shown beside it.
+
+Options: ``--data DIR``, ``--repeat N``, ``--items N``, ``--keep DIR`` (keep the
+databases; by default a temporary folder, removed). Exit code 0 when every target
+measured is reached, 1 when one is not, 2 when the benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # the project is not necessarily pip-installed
+    sys.path.insert(0, str(REPO))
+
+DEFAULT_DATA = REPO.parent / "shared" / "testdata" / "real"
+ZH_DATASETS = ("cwced_zh", "gne_tests_zh")
+
+# The issue's targets.
+MAX_EXTRACT_REPAIR_MS = 10.0   # median per real dev page
+MIN_WRITER_ITEMS_PER_S = 5_000.0
+
+
+@dataclass
+class RealPage:
+    dataset: str
+    file: str
+    url: str
+    body: bytes
+
+
+def load_real_pages(data: Path) -> list[RealPage]:
+    """Every page of every dataset folder under `data` (each with ground_truth.jsonl and html/)."""
+    pages = []
+    for truth in sorted(data.glob("*/ground_truth.jsonl")):
+        folder = truth.parent
+        for line in truth.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            body = (folder / record["file"]).read_bytes()
+            if record["file"].endswith(".gz"):
+                body = gzip.decompress(body)
+            url = record.get("url") or f"http://bench.invalid/{folder.name}/{record['file']}"
+            pages.append(RealPage(folder.name, record["file"], url, body))
+    return pages
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def bench_extract_repair(data: Path, repeat: int = 5) -> dict | None:
+    """Per-page times of extraction + repair on the real pages; None when `data` is absent."""
+    if not data.is_dir() or not any(data.glob("*/ground_truth.jsonl")):
+        return None
+    from crawler.extraction import ExtractionError, extract_article
+    from pipelines.repair import RepairPipeline
+
+    pages = load_real_pages(data)
+    repair = RepairPipeline(simplified=True, stats=None)
+    fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    # CPU time of this thread: the work is single-threaded and CPU-bound, and other processes
+    # on the machine (a test run next door) would inflate wall-clock times.
+    clock = time.thread_time
+
+    def once(page: RealPage) -> tuple[float, float, bool]:
+        started = clock()
+        try:
+            article = extract_article(page.url, page.body, status=200, fetched_at=fetched_at)
+        except ExtractionError:
+            return clock() - started, 0.0, False
+        extracted = clock()
+        repair.process_item(article)
+        return extracted - started, clock() - extracted, True
+
+    for page in pages:  # warm-up: imports, OpenCC and fixer tables, regex caches
+        once(page)
+    results = []
+    for page in pages:
+        runs = [once(page) for _ in range(repeat)]
+        totals = [e + r for e, r, _ in runs]
+        i = totals.index(statistics.median_low(totals))
+        results.append({"dataset": page.dataset, "file": page.file, "bytes": len(page.body),
+                        "total_ms": 1000 * totals[i], "extract_ms": 1000 * runs[i][0], "repair_ms": 1000 * runs[i][1],
+                        "ok": runs[i][2]})
+    return {"pages": results, "repeat": repeat, "data": str(data)}
+
+
+def summarise_pages(rows: list[dict]) -> dict:
+    totals = [r["total_ms"] for r in rows]
+    return {"pages": len(rows), "failed": sum(not r["ok"] for r in rows),
+            "median": statistics.median(totals), "p90": _percentile(totals, 0.9), "max": max(totals),
+            "extract_mean": statistics.fmean(r["extract_ms"] for r in rows),
+            "repair_mean": statistics.fmean(r["repair_ms"] for r in rows),
+            "kb_median": statistics.median(r["bytes"] for r in rows) / 1024}
+
+
+def portal_items(n: int, seed: int = 0) -> list:
+    """`n` articles extracted and repaired from the scaled sample portal's article pages, shuffled."""
+    from crawler.extraction import ExtractionError, extract_article
+    from crawler.portal import build_portal
+    from crawler.portal.site import SECTIONS
+    from pipelines.repair import RepairPipeline
+
+    per_scale = sum(s.count for s in SECTIONS if s.template)
+    portal = build_portal(scale=max(1, math.ceil(n / per_scale)))
+    paths = [t.url_path for t in portal.articles]
+    random.Random(seed).shuffle(paths)
+    repair = RepairPipeline(simplified=True, stats=None)
+    fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    items = []
+    for path in paths:
+        page = portal.pages[path]
+        try:
+            article = extract_article(f"http://portal.bench{path}", page.body,
+                                      content_type=page.headers.get("Content-Type"), status=200,
+                                      fetched_at=fetched_at)
+        except ExtractionError:
+            continue
+        items.append(repair.process_item(article))
+        if len(items) == n:
+            break
+    return items
+
+
+def bench_writer(items: list, folder: Path, dedup: bool) -> dict:
+    """Items/s of SQLiteWriterPipeline writing `items` into a fresh database in `folder`."""
+    from crawler import settings as project
+    from pipelines.sqlite import SQLiteWriterPipeline
+
+    path = folder / f"writer-{'dedup' if dedup else 'nodedup'}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    pipeline = SQLiteWriterPipeline(str(path), project.SQLITE_BATCH_SIZE, project.SQLITE_FLUSH_SECONDS, None,
+                                    dedup, project.DEDUP_NEAR_THRESHOLD, project.DEDUP_BANDS)
+    pipeline.open_spider()  # schema made here, not timed
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for item in items:
+        pipeline.process_item(item)
+    pipeline.close_spider()
+    # Wall time: writing includes waiting for the disk (WAL checkpoints); CPU time beside it.
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        conn.close()
+    size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
+    return {"items": len(items), "seconds": seconds, "cpu": cpu, "items_per_s": len(items) / seconds,
+            "stored": stored, "bytes": size, "dedup": dedup}
+
+
+# ---------------------------------------------------------------- report
+
+
+def _verdict(ok: bool | None) -> str:
+    return "not measured" if ok is None else "reached" if ok else "NOT reached"
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    print(f"\n{title}")
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
+def report_extract_repair(result: dict | None, data: Path) -> tuple[list[str], bool | None]:
+    """Prints the per-dataset table; returns the target row and its verdict."""
+    if result is None:
+        print(f"\nextraction + repair on real pages: skipped, no datasets in {data} "
+              "(pass --data DIR; the folder is never copied into the repository)")
+        return (["extraction + repair per real page, median", "skipped (no data)",
+                 f"≤ {MAX_EXTRACT_REPAIR_MS:.0f} ms", _verdict(None)], None)
+    rows_by = {}
+    pages = result["pages"]
+    for name in sorted({p["dataset"] for p in pages}):
+        rows_by[name] = summarise_pages([p for p in pages if p["dataset"] == name])
+    zh = [p for p in pages if p["dataset"] in ZH_DATASETS]
+    if zh:
+        rows_by["zh (cwced_zh + gne_tests_zh)"] = summarise_pages(zh)
+    rows_by["all"] = summary = summarise_pages(pages)
+    rows = [[name, f"{s['pages']}", f"{s['failed']}", f"{s['kb_median']:,.0f} KiB", f"{s['median']:.2f} ms",
+             f"{s['p90']:.2f} ms", f"{s['max']:.2f} ms", f"{s['extract_mean']:.2f} ms", f"{s['repair_mean']:.2f} ms"]
+            for name, s in rows_by.items()]
+    print_table(f"extraction + repair per real dev page ({result['data']}; median of {result['repeat']} runs each)",
+                ["data", "pages", "failed", "size (median)", "median", "p90", "max", "extract (mean)",
+                 "repair (mean)"], rows)
+    slowest = sorted(pages, key=lambda p: -p["total_ms"])[:3]
+    print("slowest: " + ", ".join(f"{p['dataset']}/{Path(p['file']).name[:24]} {p['total_ms']:.1f} ms "
+                                  f"({p['bytes'] / 1024:,.0f} KiB)" for p in slowest))
+    ok = summary["median"] <= MAX_EXTRACT_REPAIR_MS
+    return ([f"extraction + repair per real page, median ({summary['pages']} pages)", f"{summary['median']:.2f} ms",
+             f"≤ {MAX_EXTRACT_REPAIR_MS:.0f} ms", _verdict(ok)], ok)
+
+
+def report_writer(on: dict, off: dict) -> list[tuple[list[str], bool | None]]:
+    rows = [[f"dedup {'on (as configured)' if r['dedup'] else 'off'}", f"{r['items']:,}", f"{r['stored']:,}",
+             f"{r['seconds']:,.2f} s", f"{r['cpu']:,.2f} s", f"{r['items_per_s']:,.0f}",
+             f"{1000 * r['seconds'] / r['items']:.3f} ms", f"{r['bytes'] / max(r['stored'], 1) / 1024:,.1f} KiB"]
+            for r in (on, off)]
+    print_table("SQLite writer alone (SQLiteWriterPipeline, fresh database, items of the sample portal)",
+                ["", "items", "articles stored", "wall", "CPU", "items/s", "per item", "db per article"], rows)
+    ok = on["items_per_s"] >= MIN_WRITER_ITEMS_PER_S
+    return [
+        (["SQLite writer alone, items/s (dedup on, as configured)", f"{on['items_per_s']:,.0f}",
+          f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}", _verdict(ok)], ok),
+        (["  the same with DEDUP_ENABLED off (for reference)", f"{off['items_per_s']:,.0f}",
+          f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}", _verdict(off["items_per_s"] >= MIN_WRITER_ITEMS_PER_S)], None),
+    ]
+
+
+def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 10_000) -> dict:
+    """Both parts, reported; returns {"rows": [(target row, verdict or None)]} for a summary table."""
+    rows = [report_extract_repair(bench_extract_repair(data, repeat), data)]
+    print(f"\npreparing {items:,} items from the sample portal (extraction and repair, not timed) …", flush=True)
+    prepared = portal_items(items)
+    on = bench_writer(prepared, folder, dedup=True)
+    off = bench_writer(prepared, folder, dedup=False)
+    rows += report_writer(on, off)
+    return {"rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="the real pages (default <repo>/../shared/testdata/real)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per real page (default 5)")
+    parser.add_argument("--items", type=int, default=10_000, help="items for the writer (default 10000)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the writer's databases in DIR (default: a temporary folder, removed)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.items < 1:
+        parser.error("--repeat and --items must be at least 1")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        folder, cleanup = args.keep, None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="stage-bench-")
+        folder = Path(cleanup.name)
+    try:
+        figures = run(folder, args.data, args.repeat, args.items)
+    except Exception as exc:  # noqa: BLE001 - any failure of the project code under test is "could not run"
+        print(f"stage_bench: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if cleanup is not None:
+            cleanup.cleanup()
+    print_table("Targets", ["", "measured", "target", ""], [row for row, _ in figures["rows"]])
+    verdicts = [ok for _, ok in figures["rows"] if ok is not None]
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
