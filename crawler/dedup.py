@@ -33,12 +33,17 @@ from .repair import to_simplified
 NUM_PERM = 64
 SHINGLE = 4
 # Bumped when signatures change: stored ones are then computed again (rebuild()).
-SIGNATURE_VERSION = 2  # 1: datasketch MinHash (SHA-1 per shingle); 2: numpy, below
+SIGNATURE_VERSION = 3  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below
 _NOT_TEXT = re.compile(r"[\W_]+")
-# Fixed seeds: signatures must be the same in every process and every run.
-_PERMUTATIONS = np.random.default_rng(20261130)
-_A = _PERMUTATIONS.integers(1, 1 << 63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
-_B = _PERMUTATIONS.integers(0, 1 << 63, NUM_PERM, dtype=np.uint64)
+# The permutations' constants, derived from their names with BLAKE2 (not a random
+# generator, whose stream numpy may change): signatures must be the same in every
+# process, run and version of the libraries.
+def _constant(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+_A = np.array([_constant(f"minhash-a-{i}") | 1 for i in range(NUM_PERM)], dtype=np.uint64)  # odd
+_B = np.array([_constant(f"minhash-b-{i}") for i in range(NUM_PERM)], dtype=np.uint64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -160,7 +165,8 @@ class DedupIndex:
         """Index ``canonical_url``'s fingerprint (``new``: it has none yet, skip the delete)."""
         if not new:
             self.remove(canonical_url)
-        self.conn.execute("INSERT INTO fingerprints VALUES (?, ?, ?)",
+        # OR REPLACE: a fingerprint left by an article deleted by hand may hold the URL.
+        self.conn.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?)",
                           (canonical_url, print_.content_hash, print_.signature))
         self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?, ?)",
                               [(band, bucket, canonical_url) for band, bucket in _buckets(print_.signature, self.bands)])

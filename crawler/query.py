@@ -20,6 +20,13 @@ from urllib.parse import urlsplit
 from . import search
 
 
+def _rows(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
+    """Rows addressable by column name, whatever the connection's row factory."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params)
+
+
 class QueryInputError(ValueError):
     """A filter or option value that cannot be used; the message says what to give."""
 
@@ -40,13 +47,20 @@ def connect(path: str | Path, announce=None) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     try:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone() is None:
+            conn.close()
             raise DatabaseMissing(f"{path} is not a crawl database (it has no articles table)")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise DatabaseMissing(f"{path} is not an SQLite database ({exc})") from None
     if announce is not None and search.index_state(conn) != "current":
         announce(f"Building the full-text index of {path} (once; about a minute per 100,000 articles) …")
-    search.ensure_index(conn)
+    try:
+        search.ensure_index(conn)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        raise DatabaseMissing(f"cannot build the full-text index of {path} ({exc}); it is built once, by a "
+                              "process that can write the file: run python -m crawler index --db "
+                              f"{path} when no crawl is writing it") from None
     return conn
 
 
@@ -166,9 +180,10 @@ def search_articles(conn: sqlite3.Connection, text: str, filters: Filters = Filt
     else:
         sql = (f"SELECT {columns}, a.body, NULL AS score FROM articles a"
                f" WHERE a.rowid IN (SELECT {table}.rowid FROM {table} WHERE {condition}) AND {where}"
-               f" ORDER BY a.published_at {'DESC' if sort == 'newest' else 'ASC'}, a.rowid LIMIT ?")
+               f" ORDER BY a.published_at IS NULL, a.published_at {'DESC' if sort == 'newest' else 'ASC'},"
+               " a.rowid LIMIT ?")
     hits = []
-    for row in conn.execute(sql, [*params, *filter_params, limit]):
+    for row in _rows(conn, sql, [*params, *filter_params, limit]):
         hit = {c: row[c] for c in HIT_COLUMNS}
         hit["score"] = None if row["score"] is None else round(row["score"], 3)
         hit["title_highlighted"] = search.highlight(row["title"], query.highlight, marks=marks)
@@ -180,7 +195,7 @@ def search_articles(conn: sqlite3.Connection, text: str, filters: Filters = Filt
 def stats(conn: sqlite3.Connection, filters: Filters = Filters(), runs: int = 5) -> dict:
     """Article counts per site and section, totals, and the latest crawl runs."""
     where, params = filters.where("a")
-    per_section = [dict(r) for r in conn.execute(
+    per_section = [dict(r) for r in _rows(conn, 
         f"SELECT a.site, a.section, count(*) AS articles, min(a.published_at) AS first_published,"
         f" max(a.published_at) AS last_published FROM articles a WHERE {where}"
         " GROUP BY a.site, a.section ORDER BY a.site, articles DESC, a.section", params)]
@@ -195,7 +210,7 @@ def stats(conn: sqlite3.Connection, filters: Filters = Filters(), runs: int = 5)
     }
     latest = []
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'crawl_runs'").fetchone():
-        latest = [dict(r) for r in conn.execute(
+        latest = [dict(r) for r in _rows(conn, 
             "SELECT id, spider, args, started_at, finished_at, finish_reason, new, updated, unchanged,"
             " duplicates, errors FROM crawl_runs ORDER BY id DESC LIMIT ?", (runs,))]
     return {"totals": totals, "sections": per_section, "runs": latest}
@@ -227,7 +242,7 @@ def sections(conn: sqlite3.Connection, filters: Filters = Filters()) -> list[dic
     Articles without breadcrumb or section are counted under "(none)"."""
     where, params = filters.where("a")
     trees: dict[str, dict] = {}
-    for row in conn.execute(f"SELECT a.site, a.breadcrumb, a.section FROM articles a WHERE {where}", params):
+    for row in _rows(conn, f"SELECT a.site, a.breadcrumb, a.section FROM articles a WHERE {where}", params):
         node = trees.setdefault(row["site"] or "(no site)", {"articles": 0, "children": {}})
         node["articles"] += 1
         for name in _path(row["breadcrumb"], row["section"]) or ["(none)"]:

@@ -232,9 +232,14 @@ class Query:
                 char_groups.append([f'"{t}"' for t in group])
             elif len(group) == 1 and group[0].endswith('"*'):
                 head, _, char = group[0][1:-2].rpartition(" ")
-                phrases.append([f'"{head}"'])
+                if head:
+                    phrases.append([f'"{head}"'])
                 char_groups.append([f'"{char}"'])
-                checks.append(texts[group[0]].lower())
+                # That the character follows the word before it (2024年): the letters
+                # and digits right before it in the query, and it, in the text.
+                before = re.search(r"[^\W_]+$", texts[group[0]][:-1])
+                if before:
+                    checks.append((before.group() + char).lower())
             else:
                 phrases.append([t if t.startswith('"') else f'"{t}"*' for t in group])
         excluded_phrases = [t for t in self.excluded if t.startswith('"')]
@@ -283,12 +288,17 @@ def _term(text: str) -> str | None:
     A CJK run that ends the term gets no tail token (the text may go on there);
     a term that ends in a lone CJK character is a prefix query on it.
     """
-    if not any(ch.isalnum() for ch in text):
+    raw = _tokens(text, last_tail=False)
+    # A prefix only when the term ends with the character (followed by 。 or ） in the
+    # query, its run ends there in the text too, and the index has it as a token).
+    lone = bool(raw) and len(raw[-1]) == 1 and _CJK.fullmatch(raw[-1]) is not None
+    # Tokens without a letter, digit or hanzi (#, 《) are dropped by unicode61 in the
+    # index: they must not become a phrase of their own here.
+    tokens = [t for t in raw if any(ch.isalnum() for ch in t)]
+    if not tokens:
         return None
-    tokens = _tokens(text, last_tail=False)
     if len(tokens) == 1 and len(tokens[0]) == 1 and _CJK.fullmatch(tokens[0]):
         return tokens[0]
-    lone = len(tokens[-1]) == 1 and _CJK.fullmatch(tokens[-1]) is not None
     return '"' + " ".join(tokens).replace('"', '""') + '"' + ("*" if lone else "")
 
 

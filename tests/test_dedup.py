@@ -162,3 +162,13 @@ def test_signatures_of_another_version_are_computed_again(tmp_path):
     # ...so a copy of it is recognised again.
     assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()
+
+
+def test_a_fingerprint_left_by_an_article_deleted_by_hand_does_not_block_its_url(tmp_path):
+    db = open_database(tmp_path / "news.db")
+    ArticleWriter(db).write([item("http://a.cn/1.html")])
+    with db.conn:
+        db.conn.execute("DELETE FROM articles")
+        db.conn.execute("DELETE FROM article_urls")
+    assert ArticleWriter(db).write([item("http://a.cn/1.html", body=OTHER)]) == {"new": 1}
+    db.conn.close()

@@ -93,6 +93,7 @@ def test_query_language_phrases_or_and_exclusions(tmp_path, originals):
     assert found(conn, "3号线") == urls("c")
     assert found(conn, "３号线") == urls("c")           # full-width digits
     assert found(conn, "3号") == urls("c")              # ends in one character: 3, 号 and the words
+    assert found(conn, "#号") == found(conn, "《号") == urls("c")  # punctuation is no token
     assert found(conn, "提出3号 OR 中国人") == urls("b", "c")
     assert found(conn, "中国 -3号") == urls("a", "b")
     assert found(conn, "號") == urls("c")               # one Traditional character
