@@ -2,10 +2,11 @@
 
 Run from the repository root; it needs nothing beyond the project::
 
-    .venv/bin/python bench/crawl_bench.py                        # 10,000 and 100,000 articles (~1 h)
-    .venv/bin/python bench/crawl_bench.py --articles 10000       # one scale (~6 min)
+    .venv/bin/python bench/crawl_bench.py                        # 10,000 and 100,000 articles (~2 h on 2 CPUs)
+    .venv/bin/python bench/crawl_bench.py --articles 10000       # one scale (~12 min)
     .venv/bin/python bench/crawl_bench.py --scale 3 --skip-stage-bench    # a quick look (~1 min)
-    .venv/bin/python bench/crawl_bench.py --articles 10000 --keep output/crawl-bench/run --profile
+    .venv/bin/python bench/crawl_bench.py --articles 10000 --profile --keep output/crawl-bench/run
+    .venv/bin/python bench/crawl_bench.py --articles 10000,100000 --skip-stages --repeat 3   # busy machine
 
 What it does, per scale:
 
@@ -68,6 +69,8 @@ What it does, per scale:
    thread, so pages/s fall when other processes take the CPU: the report gives each
    crawl's CPU time over its wall time and the load average before it, warns below
    90%, and also gives the ratio of CPU time per page, which other load hardly moves.
+   The commit and the changed project files are recorded before each crawl, and
+   the report warns when the project's code changed between the crawls it compares.
 
 4. **CPU per page by stage.** A third crawl (c), the full crawl again in a fresh
    database with the same settings, run in-process by ``--stage-worker`` with a
@@ -1094,6 +1097,13 @@ class ScaleResult:
         return max([b.peak_rss_mb for b, _ in self.runs] or [self.bare.peak_rss_mb])
 
     @property
+    def cpu_ratio(self) -> float:
+        """CPU time per page of (a) over that of (b), each its least disturbed run."""
+        def per_page(crawls):
+            return min(c.cpu_s / c.responses for c in crawls)
+        return per_page([b for b, _ in self.runs] or [self.bare]) / per_page([f for _, f in self.runs] or [self.full])
+
+    @property
     def ratio(self) -> float:
         return self.full.pages_per_s / self.bare.pages_per_s if self.bare.pages_per_s else 0.0
 
@@ -1148,9 +1158,7 @@ def report_scale(r: ScaleResult) -> None:
         print("requests (b) minus (a) by kind: " + ", ".join(f"{k} {v:+,}" for k, v in diff.items()))
     else:
         print("(a) and (b) asked the server for the same number of pages of every kind")
-    per_page = lambda crawls: min(c.cpu_s / c.responses for c in crawls)  # noqa: E731 - least disturbed run
-    cpu_ratio = per_page([b for b, _ in r.runs] or [r.bare]) / per_page([f for _, f in r.runs] or [r.full])
-    print(f"ratio of CPU per page, (a) / (b): {cpu_ratio:.3f} (the same comparison, insensitive to other load)")
+    print(f"ratio of CPU per page, (a) / (b): {r.cpu_ratio:.3f} (the same comparison, insensitive to other load)")
     starved = [c.label for c in (r.bare, r.full) if c.cpu_share is not None and c.cpu_share < 0.9]
     if starved:
         print(f"warning: {', '.join(starved)} had less than 90% of a core: other processes were running on this "
@@ -1207,7 +1215,8 @@ def report_summary(results: list[ScaleResult], stage_figures: dict | None) -> bo
         ok = r.ratio >= MIN_SPEED_RATIO
         verdicts.append(ok)
         rows.append([f"full / bare pages/s, {r.articles:,} articles",
-                     f"{r.full.pages_per_s:,.1f} / {r.bare.pages_per_s:,.1f} = {r.ratio:.3f}",
+                     f"{r.full.pages_per_s:,.1f} / {r.bare.pages_per_s:,.1f} = {r.ratio:.3f} "
+                     f"(CPU/page: {r.cpu_ratio:.3f})",
                      f"≥ {MIN_SPEED_RATIO}", _verdict(ok)])
     by_articles = {r.articles: r for r in results}
     low = next((r for r in results if r.articles >= RSS_SCALES[0] and r.articles < RSS_SCALES[1]), None)
@@ -1219,7 +1228,8 @@ def report_summary(results: list[ScaleResult], stage_figures: dict | None) -> bo
         growth = high.full_rss / low.full_rss
         ok_growth, ok_cap = growth <= MAX_RSS_GROWTH, high.full_rss < MAX_RSS_MB
         verdicts += [ok_growth, ok_cap]
-        rows.append([f"peak RSS {high.articles:,} / {low.articles:,} articles", f"{growth:.2f}×",
+        rows.append([f"peak RSS {high.articles:,} / {low.articles:,} articles",
+                     f"{growth:.2f}× (bare {high.bare_rss / low.bare_rss:.2f}×)",
                      f"≤ {MAX_RSS_GROWTH}×", _verdict(ok_growth)])
         rows.append([f"peak RSS at {high.articles:,} articles", f"{high.full_rss:,.1f} MB",
                      f"< {MAX_RSS_MB:.0f} MB", _verdict(ok_cap)])
