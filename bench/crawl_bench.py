@@ -206,13 +206,72 @@ def _kill(proc: subprocess.Popen) -> None:
     _CHILDREN.discard(proc)
 
 
-def run_child(cmd: list[str], log_path: Path, timeout: float, what: str) -> float:
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below `root` (from /proc: Linux only; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class TreeMemory(threading.Thread):
+    """Samples, every `interval` s, the summed RSS of every process below a wrapper (the crawl
+    and its worker processes; the timing wrapper itself left out): `peak_mb`. A sum of RSS
+    counts pages the processes share once per process: an upper bound of their memory."""
+
+    def __init__(self, root: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.peak_kib, self.peak_processes = 0, 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            pids = _descendants(self.root)
+            total = sum(_rss_kib(pid) for pid in pids)
+            if total > self.peak_kib:
+                self.peak_kib, self.peak_processes = total, len(pids)
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kib / 1024
+
+
+def run_child(cmd: list[str], log_path: Path, timeout: float, what: str, memory: dict | None = None) -> float:
     """Run `cmd` from the repository root, output into `log_path`; its wall time. Raises on
-    a non-zero exit or the timeout (the child's whole session is killed)."""
+    a non-zero exit or the timeout (the child's whole session is killed). With `memory`, the
+    peak summed RSS of the processes below `cmd`'s own (TreeMemory) goes into it as
+    ``tree_peak_mb`` (and ``tree_processes``)."""
     with open(log_path, "w") as log:
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _CHILDREN.add(proc)
+        sampler = None
+        if memory is not None:
+            sampler = TreeMemory(proc.pid)
+            sampler.start()
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -224,6 +283,10 @@ def run_child(cmd: list[str], log_path: Path, timeout: float, what: str) -> floa
             raise
         finally:
             _CHILDREN.discard(proc)
+            if sampler is not None:
+                sampler.stopped.set()
+                sampler.join()
+                memory.update(tree_peak_mb=sampler.peak_mb, tree_processes=sampler.peak_processes)
         wall = time.monotonic() - started
     if rc != 0:
         raise BenchError(f"{what} exited {rc} (log: {log_path}):\n{_tail(log_path)}")
@@ -807,14 +870,18 @@ def run_bare(server: ServerProcess, work: Path, label: str, timeout: float, gnu_
            "-a", f"start_url={server.url}", "-a", f"stats_out={stats_file}", "-s", f"SQLITE_PATH={work / label}.db",
            *_settings_args({**CRAWL_SETTINGS, **BARE_SETTINGS})]
     server.mark()
-    wall = run_child(timed(cmd, usage, gnu_time), work / f"{label}.log", timeout, f"crawl {label}")
+    memory: dict = {}
+    wall = run_child(timed(cmd, usage, gnu_time), work / f"{label}.log", timeout, f"crawl {label}", memory)
     snap = server.counts()
     if not stats_file.is_file():
         raise BenchError(f"crawl {label} wrote no stats (log: {work / f'{label}.log'})")
     stats = json.loads(stats_file.read_text())
     _check_finished(label, stats)
     rss, cpu = read_usage(usage)
-    return Crawl(label, wall, rss, cpu, stats, snap, {"load": load, "project": state})
+    # Peak RSS: the crawl process and its worker processes together (the largest one alone in extra).
+    memory["largest_process_mb"] = rss
+    rss = max(rss, memory.get("tree_peak_mb", 0.0))
+    return Crawl(label, wall, rss, cpu, stats, snap, {"load": load, "project": state, **memory})
 
 
 def run_full(server: ServerProcess, work: Path, label: str, timeout: float, gnu_time: bool) -> Crawl:
@@ -823,12 +890,16 @@ def run_full(server: ServerProcess, work: Path, label: str, timeout: float, gnu_
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_url={server.url}",
            "-s", f"SQLITE_PATH={db}", *_settings_args(CRAWL_SETTINGS)]
     server.mark()
-    wall = run_child(timed(cmd, usage, gnu_time), work / f"{label}.log", timeout, f"crawl {label}")
+    memory: dict = {}
+    wall = run_child(timed(cmd, usage, gnu_time), work / f"{label}.log", timeout, f"crawl {label}", memory)
     snap = server.counts()
     stats = last_run_stats(db)
     _check_finished(label, stats)
     rss, cpu = read_usage(usage)
-    return Crawl(label, wall, rss, cpu, stats, snap, {"db": db, "load": load, "project": state})
+    # Peak RSS: the crawl process and its worker processes together (the largest one alone in extra).
+    memory["largest_process_mb"] = rss
+    rss = max(rss, memory.get("tree_peak_mb", 0.0))
+    return Crawl(label, wall, rss, cpu, stats, snap, {"db": db, "load": load, "project": state, **memory})
 
 
 def run_stages(server: ServerProcess, work: Path, label: str, timeout: float, profile: bool,
@@ -987,8 +1058,9 @@ def stage_worker(start_url: str, db: str, out: str, profile_out: str | None, spi
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
-    settings.setdict({**CRAWL_SETTINGS, "SQLITE_PATH": db, **(BARE_SETTINGS if spider == "bare" else {})},
-                     priority="cmdline")
+    # PROCESS_WORKERS 0: every stage on this process's reactor thread, where the timers are.
+    settings.setdict({**CRAWL_SETTINGS, "SQLITE_PATH": db, "PROCESS_WORKERS": 0,
+                      **(BARE_SETTINGS if spider == "bare" else {})}, priority="cmdline")
     if spider == "bare":
         spider_class = BareSpider
     else:
@@ -1135,11 +1207,15 @@ def report_scale(r: ScaleResult) -> None:
         ["crawl time (elapsed_time_seconds)"] + [f"{c.elapsed:,.1f} s" for c in crawls],
         ["process wall time"] + [f"{c.wall:,.1f} s" for c in crawls],
         ["pages/s"] + [f"{c.pages_per_s:,.1f}" for c in crawls],
-        ["peak RSS"] + [f"{c.peak_rss_mb:,.1f} MB" if c.peak_rss_mb else "–" for c in crawls],
-        ["CPU per page (process, start-up included)"] + [
+        ["peak RSS (crawl + worker processes, summed)"] + [
+            f"{c.peak_rss_mb:,.1f} MB" if c.peak_rss_mb else "–" for c in crawls],
+        ["  largest process alone / processes"] + [
+            f"{c.extra['largest_process_mb']:,.1f} MB / {c.extra.get('tree_processes', 1)}"
+            if "largest_process_mb" in c.extra else "–" for c in crawls],
+        ["CPU per page (processes, start-up included)"] + [
             f"{1000 * c.cpu_s / c.responses:,.2f} ms" if c.cpu_s and c.label != "stages" else "–"
             for c in crawls[:2]] + (["–"] if r.stages else []),
-        ["crawl process CPU / wall time"] + [f"{c.cpu_share:.0%}" if c.cpu_share else "–" for c in crawls],
+        ["crawl CPU / wall time (all its processes)"] + [f"{c.cpu_share:.0%}" if c.cpu_share else "–" for c in crawls],
         ["load average before the crawl (1 min)"] + [f"{c.extra['load']:.2f}" for c in crawls],
         ["server CPU share while crawled"] + [f"{c.server_busy:.0%}" for c in crawls],
     ]

@@ -38,6 +38,12 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 
+# --- Worker processes (crawler/offload.py) -----------------------------------------
+# Processes that extract, repair and prepare articles for the writer while Scrapy's
+# one thread goes on fetching (a fast site is otherwise limited by that thread). 0: all
+# of it in the crawl process. One per spare CPU core at most; each takes ~70 MB.
+PROCESS_WORKERS = 1
+
 # --- Item pipelines, in order (see pipelines/__init__.py) --------------------
 ITEM_PIPELINES = {
     "pipelines.repair.RepairPipeline": 100,

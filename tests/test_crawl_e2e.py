@@ -235,3 +235,21 @@ def test_recrawl_of_stale_articles_is_conditional(crawl, second_crawl, portal_se
     assert stats["incremental/not_modified"] >= portal.expected["articles_original"]
     assert stats.get("sqlite/new", 0) == 0 and stats.get("sqlite/updated", 0) == 0
     assert recrawl["rows"].keys() == crawl["rows"].keys()
+
+
+def test_crawl_in_place_stores_what_the_workers_store(crawl, portal_server, tmp_path, python):
+    """PROCESS_WORKERS=0 (everything on Scrapy's thread) and the default (worker
+    processes) store the same articles, field for field, and count the same drops."""
+    inline = run_crawl(portal_server, tmp_path / "inline.db", python, "-s", "PROCESS_WORKERS=0")
+    assert crawl["stats"]["workers/processes"] >= 1
+    assert "workers/processes" not in inline["stats"]
+    volatile = {"fetched_at", "first_stored_at", "updated_at", "last_seen_at"}
+    assert set(inline["rows"]) == set(crawl["rows"])
+    for key, row in crawl["rows"].items():
+        other = inline["rows"][key]
+        assert {k: v for k, v in row.items() if k not in volatile} == \
+               {k: v for k, v in other.items() if k not in volatile}, key
+    assert {u: (r["article"], r["rule"]) for u, r in inline["urls"].items()} == \
+           {u: (r["article"], r["rule"]) for u, r in crawl["urls"].items()}
+    drops = {k: v for k, v in crawl["stats"].items() if k.startswith(("extract/dropped", "repair/", "sqlite/"))}
+    assert drops == {k: v for k, v in inline["stats"].items() if k.startswith(("extract/dropped", "repair/", "sqlite/"))}

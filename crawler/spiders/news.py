@@ -47,11 +47,13 @@ from scrapy import signals
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from ..extraction import ExtractionError, extract_article, page_kind
+from ..extraction import page_kind
 from ..extraction.profile import decode_for_profile
 from ..failures import request_failed
+from ..offload import worker_pool
 from ..profiles import Profile, ProfileError, load_profile
 from ..seen import SeenState
+from ..tasks import extract_page
 from ..urls import canonical_url
 
 # Pagination links: by their text (下一页, 尾页, page numbers) or their URL (index_2.html, ?page=3).
@@ -128,6 +130,7 @@ class NewsSpider(scrapy.Spider):
         spider.follow_article_links = settings.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
         spider.stop_on_known = settings.getbool("NEWS_STOP_PAGINATION_ON_KNOWN")
         spider.pagination_limit = settings.getint("NEWS_PAGINATION_LIMIT")
+        spider.workers = worker_pool(crawler)  # PROCESS_WORKERS processes extract the articles (crawler.offload)
         spider.seen = SeenState(settings.get("SQLITE_PATH"), timedelta(hours=settings.getfloat("NEWS_RECRAWL_AGE_HOURS")))
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         return spider
@@ -198,54 +201,61 @@ class NewsSpider(scrapy.Spider):
         return page_kind(url, body, content_type)
 
     def parse(self, response):
+        """A list page's links now (a generator); an article page's item and breadcrumb links
+        once it has been extracted (an async generator, awaiting the worker pool)."""
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("incremental/not_modified")
-            yield {"seen_again": response.url}  # the writer marks the article seen
-            return
+            return [{"seen_again": response.url}]  # the writer marks the article seen
         if not isinstance(response, HtmlResponse):
             stats.inc_value("news/skipped/non_html")
             self.logger.info("Skipped non-HTML response (%s) %s",
                              response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
-            return
+            return []
         content_type = response.headers.get("Content-Type")
         kind = self.kind_of(response.url, response.body, content_type)
         stats.inc_value(f"news/pages/{kind}")
         if kind == "list":
-            links = self._links.extract_links(response)
-            plans = {link.url: self._plan(link.url) for link in links}
-            articles = [plan for plan in plans.values() if plan[1] == "article"]
-            if (self.stop_on_known and not self.full and self.previous_run_finished and articles
-                    and all(known for _, _, known in articles)):
-                # Nothing new on this page: the pages after it are older still.
-                if any(_is_pager(link) for link in links):
-                    stats.inc_value("incremental/pagination_stopped")
-                    links = [link for link in links if not _is_pager(link)]
-            # Pagination keeps the list's depth (crawler.middlewares) but counts its own
-            # hops, so that a list of 500 pages is walked and an endless one is not.
-            hops = response.meta.get("pager_hops", 0) + 1
-            pagers = [link for link in links if _is_pager(link)]
-            if pagers and hops > self.pagination_limit:
-                stats.inc_value("news/skipped/pagination_limit", len(pagers))
-                pagers = []
-            yield from self._follow((link.url for link in links if not _is_pager(link)), plans=plans)
-            yield from self._follow((link.url for link in pagers), {"pager": True, "pager_hops": hops}, plans)
-            return
+            return self._parse_list(response)
+        return self._parse_article(response, content_type)
 
-        try:
-            article = extract_article(
-                response.url, response.body, content_type=content_type, status=response.status,
-                fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), profile=self.profile,
-            )
-        except ExtractionError as exc:
-            stats.inc_value(f"extract/dropped/{exc.reason}")
-            self.logger.warning("Dropped page: %s", exc)
-            article = None
+    def _parse_list(self, response):
+        stats = self.crawler.stats
+        links = self._links.extract_links(response)
+        plans = {link.url: self._plan(link.url) for link in links}
+        articles = [plan for plan in plans.values() if plan[1] == "article"]
+        if (self.stop_on_known and not self.full and self.previous_run_finished and articles
+                and all(known for _, _, known in articles)):
+            # Nothing new on this page: the pages after it are older still.
+            if any(_is_pager(link) for link in links):
+                stats.inc_value("incremental/pagination_stopped")
+                links = [link for link in links if not _is_pager(link)]
+        # Pagination keeps the list's depth (crawler.middlewares) but counts its own
+        # hops, so that a list of 500 pages is walked and an endless one is not.
+        hops = response.meta.get("pager_hops", 0) + 1
+        pagers = [link for link in links if _is_pager(link)]
+        if pagers and hops > self.pagination_limit:
+            stats.inc_value("news/skipped/pagination_limit", len(pagers))
+            pagers = []
+        yield from self._follow((link.url for link in links if not _is_pager(link)), plans=plans)
+        yield from self._follow((link.url for link in pagers), {"pager": True, "pager_hops": hops}, plans)
+
+    async def _parse_article(self, response, content_type):
+        # In a worker process when PROCESS_WORKERS > 0: the reactor goes on fetching meanwhile.
+        article, dropped = await self.workers.run(
+            extract_page, response.url, response.body, content_type, response.status,
+            datetime.now(timezone.utc).isoformat(timespec="seconds"), self.profile)
+        if dropped is not None:
+            reason, message = dropped
+            self.crawler.stats.inc_value(f"extract/dropped/{reason}")
+            self.logger.warning("Dropped page: %s", message)
         if article is not None:
             article.redirected_from = list(response.meta.get("redirect_urls", []))
             article.etag = _header(response, "ETag")
             article.last_modified = _header(response, "Last-Modified")
             yield article
-            yield from self._follow(crumb["url"] for crumb in article.breadcrumb if crumb["url"])
+            for request in self._follow(crumb["url"] for crumb in article.breadcrumb if crumb["url"]):
+                yield request
         if self.follow_article_links:
-            yield from self._follow(link.url for link in self._links.extract_links(response))
+            for request in self._follow(link.url for link in self._links.extract_links(response)):
+                yield request

@@ -1,0 +1,57 @@
+"""The work the crawl hands to its worker processes (:mod:`crawler.offload`).
+
+Each task is a pure function of picklable values: no database, no Scrapy, no
+logging. The spider and the pipelines call them through ``WorkerPool.run`` and
+apply the result (stats, logs, the item) on Scrapy's side. This module imports
+neither Scrapy nor Twisted, so a worker loads only what the tasks need.
+
+- :func:`extract_page` — the spider's article extraction (bytes in, ``Article`` out);
+- :func:`repair_fields` — the repair pipeline's work on an article's text fields.
+"""
+
+from __future__ import annotations
+
+from .extraction import ExtractionError, extract_article
+from .repair import repair_document, to_simplified
+
+# The fields the repair pipeline repairs, besides keywords and breadcrumb names.
+TEXT_FIELDS = ("title", "body", "editor", "author", "source", "section")
+
+
+def extract_page(url: str, body: bytes, content_type, status: int, fetched_at: str, profile=None):
+    """``(article, None)``, or ``(None, (reason, message))`` for a page that is no article
+    (the refusal comes back as a value: :class:`ExtractionError` loses its ``reason`` when pickled)."""
+    try:
+        return extract_article(url, body, content_type=content_type, status=status, fetched_at=fetched_at,
+                               profile=profile), None
+    except ExtractionError as exc:
+        return None, (exc.reason, str(exc))
+
+
+def repair_fields(fields: dict, simplified: bool = True) -> tuple[dict, list[str], list[str]]:
+    """An article's text fields repaired together, as one document.
+
+    ``fields``: ``TEXT_FIELDS`` (str or None), ``keywords`` (list of str) and
+    ``breadcrumb`` (list of ``{"name", "url"}``). Returns ``(changes, repairs, flags)``:
+    the fields to set on the item (every text field given, and with ``simplified``
+    ``title_simplified``/``body_simplified``: the OpenCC t2s form where it differs, else
+    None), the names of the fixers that changed something, and what could not be recovered.
+    """
+    present = [name for name in TEXT_FIELDS if fields.get(name)]
+    keywords = list(fields.get("keywords") or [])
+    crumbs = [dict(crumb) for crumb in fields.get("breadcrumb") or []]
+    result = repair_document([fields[name] for name in present] + keywords + [crumb["name"] for crumb in crumbs])
+    fixed = iter(result.texts)
+    changes = {name: next(fixed) for name in present}
+    if keywords:
+        changes["keywords"] = [next(fixed) for _ in keywords]
+    for crumb in crumbs:
+        crumb["name"] = next(fixed)
+    if crumbs:
+        changes["breadcrumb"] = crumbs
+    if simplified:
+        for name in ("title", "body"):
+            text = changes.get(name, fields.get(name)) or ""
+            simple = to_simplified(text)
+            changes[f"{name}_simplified"] = simple if simple != text else None
+    return changes, list(result.repairs), list(result.flags)
