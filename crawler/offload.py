@@ -28,6 +28,9 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from weakref import WeakKeyDictionary
@@ -44,6 +47,19 @@ WARM_MODULES = ("crawler.tasks", "crawler.storage")
 
 class WorkerDied(RuntimeError):
     """A worker process died twice while doing one task."""
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """A worker's initializer: end the worker when the crawl process is gone. A crawl killed
+    with SIGKILL cannot stop its workers, and a worker holds both ends of its task queue, so
+    it would wait for tasks for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def _warm_up(modules: tuple[str, ...]) -> int:
@@ -66,7 +82,8 @@ class WorkerPool:
     def start(self) -> None:
         """Start the workers (no-op in place) and have them import what the tasks need."""
         if self.processes and self._executor is None and not self._closed:
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_watch_parent, initargs=(os.getpid(),))
             for _ in range(self.processes):
                 self._executor.submit(_warm_up, WARM_MODULES)
             if self.stats is not None:

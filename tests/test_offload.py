@@ -1,9 +1,14 @@
 """Worker processes (crawler/offload.py): results, errors, a dying worker. That a crawl
 stores the same with its work in worker processes as in place is in test_crawl_e2e.py."""
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+
+import pytest
 
 from conftest import REPO
 
@@ -70,3 +75,49 @@ def test_worker_pool_results_errors_and_a_dying_worker():
 
 def test_no_workers_runs_tasks_in_place():
     assert run_pool_script(0) == "ok 0 None"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe late)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process parents from /proc")
+def test_workers_end_when_the_crawl_is_killed(portal_server, tmp_path, python):
+    """kill -9 of a crawl leaves no worker behind (one would otherwise wait for tasks for ever)."""
+    proc = subprocess.Popen([python, "-m", "scrapy", "crawl", "news", "-a", f"start_url={portal_server.url}",
+                             "-s", f"SQLITE_PATH={tmp_path / 'news.db'}", "-s", "DOWNLOAD_DELAY=0.5",
+                             "-s", "LOG_LEVEL=WARNING"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := _children(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert children, "the crawl started no worker process"
+        time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in children if _running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"worker processes outlived the crawl: {left}"
