@@ -7,6 +7,9 @@ Simplified forms of title and body (OpenCC t2s) where they differ, so that
 Traditional mirrors can be searched and deduplicated against Simplified
 originals. The original text is what the other fields keep.
 
+The work itself is :func:`crawler.tasks.repair_fields`, done in a worker process
+when the crawl has any (``PROCESS_WORKERS``, :mod:`crawler.offload`), else in place.
+
 Settings: ``REPAIR_ENABLED``, ``REPAIR_SIMPLIFIED``. Stats: ``repair/<fixer>``
 (items each fixer changed), ``repair/flagged/<flag>``, ``repair/items_changed``.
 """
@@ -18,59 +21,50 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from crawler.repair import repair_document, to_simplified
+from crawler.offload import worker_pool
+from crawler.tasks import TEXT_FIELDS, repair_fields
 
 logger = logging.getLogger(__name__)
 
-TEXT_FIELDS = ("title", "body", "editor", "author", "source", "section")
-
 
 class RepairPipeline:
-    def __init__(self, simplified: bool = True, stats=None):
+    def __init__(self, simplified: bool = True, stats=None, workers=None):
         self.simplified = simplified
         self.stats = stats
+        self.workers = workers  # crawler.offload.WorkerPool; None: repair in place
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("REPAIR_ENABLED", True):
             raise NotConfigured("REPAIR_ENABLED is off")
-        return cls(crawler.settings.getbool("REPAIR_SIMPLIFIED", True), crawler.stats)
+        return cls(crawler.settings.getbool("REPAIR_SIMPLIFIED", True), crawler.stats, worker_pool(crawler))
 
     def process_item(self, item):
+        """The item repaired: at once in place, or a coroutine awaiting a worker process."""
         adapter = ItemAdapter(item)
         if "seen_again" in adapter:  # a 304 marker, no text to repair
             return item
-        present = [f for f in TEXT_FIELDS if adapter.get(f)]
-        keywords = list(adapter.get("keywords") or [])
-        crumbs = [dict(c) for c in adapter.get("breadcrumb") or []]
-        texts = [adapter[f] for f in present] + keywords + [c["name"] for c in crumbs]
+        fields = {name: adapter.get(name) for name in (*TEXT_FIELDS, "keywords", "breadcrumb")}
+        if self.workers is None or not self.workers.processes:
+            return self._apply(item, *repair_fields(fields, self.simplified))
+        return self._repair_in_worker(item, fields)
 
-        result = repair_document(texts)
-        fixed = iter(result.texts)
-        for name in present:
-            adapter[name] = next(fixed)
-        if keywords:
-            adapter["keywords"] = [next(fixed) for _ in keywords]
-        for crumb in crumbs:
-            crumb["name"] = next(fixed)
-        if crumbs:
-            adapter["breadcrumb"] = crumbs
-        adapter["repairs"] = result.repairs
-        adapter["repair_flags"] = result.flags
+    async def _repair_in_worker(self, item, fields: dict):
+        return self._apply(item, *await self.workers.run(repair_fields, fields, self.simplified))
 
-        if self.simplified:
-            for name in ("title", "body"):
-                text = adapter.get(name) or ""
-                simple = to_simplified(text)
-                adapter[f"{name}_simplified"] = simple if simple != text else None
-
+    def _apply(self, item, changes: dict, repairs: list[str], flags: list[str]):
+        adapter = ItemAdapter(item)
+        for name, value in changes.items():
+            adapter[name] = value
+        adapter["repairs"] = repairs
+        adapter["repair_flags"] = flags
         if self.stats is not None:
-            for fixer in result.repairs:
+            for fixer in repairs:
                 self.stats.inc_value(f"repair/{fixer}")
-            for flag in result.flags:
+            for flag in flags:
                 self.stats.inc_value(f"repair/flagged/{flag}")
-            if result.repairs:
+            if repairs:
                 self.stats.inc_value("repair/items_changed")
-        if result.flags:
-            logger.info("Repair flagged %s: %s", result.flags, adapter.get("url"))
+        if flags:
+            logger.info("Repair flagged %s: %s", flags, adapter.get("url"))
         return item

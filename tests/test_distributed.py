@@ -186,7 +186,9 @@ def _assert_same_as_one_process(db: Path, portal, base: str) -> None:
 def test_two_workers_and_a_writer_store_what_one_process_does(portal_server, portal, redis_url, tmp_path):
     db = tmp_path / "news.db"
     workdir = tmp_path / "workers"
-    workers = [_worker(portal_server, redis_url, workdir, f"w{i}") for i in (1, 2)]
+    # A small delay, so that a worker starting a few seconds after the other (a loaded
+    # machine) still finds work to share.
+    workers = [_worker(portal_server, redis_url, workdir, f"w{i}", "-s", "DOWNLOAD_DELAY=0.05") for i in (1, 2)]
     writer = _writer_once_workers_joined(redis_url, db, tmp_path / "writer.log", workers)
     logs = [_wait(w, workdir / f"w{i}.log") for i, w in zip((1, 2), workers)]
     writer_log = _wait(writer, tmp_path / "writer.log")
@@ -234,7 +236,9 @@ def test_killed_worker_and_writer_lose_nothing(portal_server, portal, redis_url,
     db = tmp_path / "news.db"
     workdir = tmp_path / "workers"
     client = redis.Redis.from_url(redis_url)
-    slow = ["-s", "CONCURRENT_REQUESTS=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
+    # Slow enough that the victim is still crawling when the writer has stored a fifth,
+    # however fast extraction is (worker processes) and however slow the writer starts.
+    slow = ["-s", "CONCURRENT_REQUESTS=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "DOWNLOAD_DELAY=0.1"]
     victim = _worker(portal_server, redis_url, workdir, "victim", *slow)
     survivor = _worker(portal_server, redis_url, workdir, "survivor", *slow)
     writer = restarted = None
