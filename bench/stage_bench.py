@@ -37,9 +37,10 @@ It measures two targets of the crawl-throughput issue, in this process, outside 
    ``DEDUP_ENABLED`` off, for the share of deduplication. Items/s are by wall time
    (writing waits for the disk at WAL checkpoints); CPU time is shown beside it.
 
-Options: ``--data DIR``, ``--repeat N``, ``--items N``, ``--keep DIR`` (keep the
-databases; by default a temporary folder, removed). Exit code 0 when every target
-measured is reached, 1 when one is not, 2 when the benchmark could not run.
+Options: ``--data DIR``, ``--repeat N``, ``--items N``, ``--only extract|writer`` (run one
+part alone), ``--keep DIR`` (keep the databases; by default a temporary folder, removed).
+Exit code 0 when every target measured is reached, 1 when one is not, 2 when the
+benchmark could not run.
 """
 
 from __future__ import annotations
@@ -269,9 +270,12 @@ def report_writer(on: dict, off: dict) -> list[tuple[list[str], bool | None]]:
     ]
 
 
-def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 10_000) -> dict:
-    """Both parts, reported; returns {"rows": [(target row, verdict or None)]} for a summary table."""
-    rows = [report_extract_repair(bench_extract_repair(data, repeat), data)]
+def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 10_000,
+        only: str | None = None) -> dict:
+    """Both parts (or ``only`` one), reported; returns {"rows": [(target row, verdict or None)]}."""
+    rows = [report_extract_repair(bench_extract_repair(data, repeat), data)] if only != "writer" else []
+    if only == "extract":
+        return {"rows": rows}
     print(f"\npreparing {items:,} items from the sample portal (extraction and repair, not timed) …", flush=True)
     prepared = portal_items(items)
     on = bench_writer(prepared, folder, dedup=True)
@@ -288,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=10_000, help="items for the writer (default 10000)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="keep the writer's databases in DIR (default: a temporary folder, removed)")
+    parser.add_argument("--only", choices=("extract", "writer"),
+                        help="run one part alone: extract (extraction + repair) or writer")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.items < 1:
         parser.error("--repeat and --items must be at least 1")
@@ -298,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="stage-bench-")
         folder = Path(cleanup.name)
     try:
-        figures = run(folder, args.data, args.repeat, args.items)
+        figures = run(folder, args.data, args.repeat, args.items, args.only)
     except Exception as exc:  # noqa: BLE001 - any failure of the project code under test is "could not run"
         print(f"stage_bench: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

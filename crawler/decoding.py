@@ -120,8 +120,25 @@ def looks_misdecoded(text: str) -> bool:
     replacements = text.count("\ufffd")
     if replacements > 2 and replacements / non_ascii > 0.001:
         return True
-    in_runs = sum(len(m) for m in _LATIN1_RUN.findall(text))
+    raw = text.encode("utf-8", "surrogatepass")
+    # At most this many characters can be in runs: when too few, no regex over the page.
+    if len(raw.translate(None, _NOT_LATIN1_LEAD)) * 2 <= non_ascii:
+        return False
+    in_runs = sum(len(m) for m in _LATIN1_RUN.findall(_non_ascii_runs(raw)))
     return in_runs >= 20 and in_runs / non_ascii > 0.5
+
+
+# Every byte but the UTF-8 lead bytes of what _LATIN1_RUN matches (C2 C3: U+0080-00FF,
+# C5 C6: U+0140-01BF, CB: U+02C0-02FF, E2: U+2000-2FFF): the bytes left after deleting
+# these bound its characters from above.
+_NOT_LATIN1_LEAD = bytes(b for b in range(256) if b not in (0xC2, 0xC3, 0xC5, 0xC6, 0xCB, 0xE2))
+_ASCII_TO_SPACE = bytes.maketrans(bytes(range(128)), b" " * 128)
+
+
+def _non_ascii_runs(raw: bytes) -> str:
+    """The runs of non-ASCII characters of UTF-8 ``raw``, joined by a space: the runs of
+    _LATIN1_RUN are the same in it as in the whole text, which it is a fraction of."""
+    return b" ".join(raw.translate(_ASCII_TO_SPACE).split()).decode("utf-8", "surrogatepass")
 
 
 def _strict(body: bytes, encoding: str) -> str | None:

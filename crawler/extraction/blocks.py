@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
@@ -39,6 +40,8 @@ _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u
 
 
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+# The characters _SPACES folds, for str.strip: a text of nothing else cleans to "".
+_SPACE_CHARS = " \t\r\n\f\v\u00a0" + "".join(map(chr, range(0x2000, 0x200C))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 
 def clean_text(text: str) -> str:
@@ -61,8 +64,13 @@ def is_noise(el) -> bool:
     cls, ident = el.get("class"), el.get("id")
     if not cls and not ident:
         return False
-    attrs = f"{cls or ''} {ident or ''}".lower()
-    for token in attrs.split():
+    return _noise_attrs(f"{cls or ''} {ident or ''}")
+
+
+@lru_cache(maxsize=8192)
+def _noise_attrs(attrs: str) -> bool:
+    """Whether a class/id value names boilerplate (pages repeat the same few values)."""
+    for token in attrs.lower().split():
         words = [w for w in _TOKEN_WORDS.split(token) if w]
         if words and (words[0] in _NOISE_WORDS or words[-1] in _NOISE_WORDS):
             return True
@@ -83,60 +91,79 @@ def _tag(el) -> str | None:
 
 
 def _inline_text(el) -> tuple[str, int]:
-    """Text of an inline element and how much of it is link text."""
+    """Text of an inline element and how much of it is link text.
+
+    Each node gives its text and then its tail, in ``iter()`` order: a child's tail
+    comes before its own children's text (``<span>a<a><b>b</b></a>c</span>`` gives
+    "acb"), and results depend on that order, so it is kept.
+    """
+    if not len(el):  # a leaf, the common case
+        text = el.text or ""
+        return text, len(text) if el.tag == "a" else 0
     parts = []
     for node in el.iter():
-        if node.text and _tag(node) not in SKIP_TAGS and _tag(node) is not None:
+        tag = node.tag
+        if node.text and isinstance(tag, str) and tag.lower() not in SKIP_TAGS:
             parts.append(node.text)
-        if node is not el and node.tail:
+        if node.tail and node is not el:
             parts.append(node.tail)
     links = sum(len("".join(a.itertext())) for a in el.iter("a"))
     return "".join(parts), links
 
 
-def _elements_holding_blocks(root) -> set:
-    """Every element with a block-level element below it (one pass, bottom-up)."""
-    holding: set = set()
-    for el in root.iter(*BLOCK_TAGS):
-        for ancestor in el.iterancestors():
-            if ancestor in holding:
-                break
-            holding.add(ancestor)
-    return holding
+def _holds_block(el) -> bool:
+    """Whether a block-level element is below ``el`` (inline elements hold few nodes: a
+    Python loop beats building lxml's matcher for 45 tags on each)."""
+    for node in el.iterdescendants():
+        if node.tag in BLOCK_TAGS:
+            return True
+    return False
 
 
 def page_blocks(root) -> list[Block]:
     """Every text block of the document under ``root``, in document order."""
     blocks: list[Block] = []
-    holding = _elements_holding_blocks(root)
 
-    def visit(block, noisy: bool) -> None:
-        buf: list[str] = [block.text or ""]
-        links = 0
-
-        def flush() -> None:
-            nonlocal links
-            text = clean_text("".join(buf))
+    def flush(buf: list[str], links: int, block, noisy: bool) -> None:
+        text = "".join(buf)
+        # Most buffers between block elements hold only layout whitespace: no regex for them.
+        if text.strip(_SPACE_CHARS):
+            text = clean_text(text)
             if text:
                 blocks.append(Block(block, text, min(links, len(text)), noisy))
-            buf.clear()
-            links = 0
 
+    def visit(block, noisy: bool) -> None:
+        # Only non-empty strings go into buf, so an empty buf needs no flush.
+        text = block.text
+        buf: list[str] = [text] if text else []
+        links = 0
         for child in block:
-            tag = _tag(child)
-            if tag is None or tag in SKIP_TAGS:
-                pass
-            elif tag == "br":
-                flush()
-            elif tag in BLOCK_TAGS or child in holding:
-                flush()
-                visit(child, noisy or is_noise(child))
-            else:
-                text, link_chars = _inline_text(child)
+            tag = child.tag
+            if isinstance(tag, str):
+                tag = tag.lower()
+                if tag in SKIP_TAGS:
+                    pass
+                elif tag == "br":
+                    if buf:
+                        flush(buf, links, block, noisy)
+                        buf = []
+                    links = 0
+                elif tag in BLOCK_TAGS or len(child) and _holds_block(child):
+                    if buf:
+                        flush(buf, links, block, noisy)
+                        buf = []
+                    links = 0
+                    visit(child, noisy or is_noise(child))
+                else:
+                    text, link_chars = _inline_text(child)
+                    if text:
+                        buf.append(text)
+                    links += link_chars
+            text = child.tail
+            if text:
                 buf.append(text)
-                links += link_chars
-            buf.append(child.tail or "")
-        flush()
+        if buf:
+            flush(buf, links, block, noisy)
 
     visit(root, is_noise(root) if _tag(root) != "html" else False)
     return blocks

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
 
 from .blocks import Block, clean_text, is_noise
 from .dates import _DATE as _DATE_SPAN, find_date, parse_date
@@ -379,10 +382,67 @@ _PAGING = re.compile(r"^(?:\d+|上一页|下一页|尾页|末页|上页|下页|n
 _BLOCK_BREAK = frozenset("div p li ul ol table tr td dl dd dt h1 h2 h3 h4 h5 h6 section article header footer nav br".split())
 
 
+@lru_cache(maxsize=4096)
+def _crumb_attrs(attrs: str) -> bool:
+    """Whether class/id/data-sudaclick values name a breadcrumb (pages repeat the same few)."""
+    return _CRUMB_ATTR.search(attrs) is not None
+
+
+_BAR = ("|",)
+_NO_TEXT = frozenset(("script", "style", "head", "title"))
+
+
+class _NestedLink(Exception):
+    """A link inside a link: _link_stream's walk of events decides what follows it."""
+
+
 def _link_stream(root):
     """The document as ("a", name, href) / ("t", text) / ("|",) break tokens, in order."""
-    from lxml import etree
+    try:
+        return _link_stream_fast(root)
+    except _NestedLink:
+        return _link_stream_events(root)
 
+
+def _link_stream_fast(root):
+    """_link_stream by recursion over children, skipping every link's subtree at once;
+    raises _NestedLink where that would differ from the walk of events."""
+    tokens: list[tuple] = []
+    append = tokens.append
+
+    def emit(el) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):
+            tag = ""
+        if tag == "a":
+            if not len(el):  # a link with only text, the common case
+                name = clean_text(el.text or "")
+            elif next(el.iterdescendants("a"), None) is not None:
+                raise _NestedLink
+            else:
+                name = clean_text("".join(el.itertext()))
+            if name:  # an empty link (a crumb the CMS left blank) is no crumb
+                append(("a", name, el.get("href")))
+        else:
+            if tag not in _NO_TEXT:
+                if tag in _BLOCK_BREAK:
+                    append(_BAR)
+                if el.text:
+                    append(("t", el.text))
+            for child in el:
+                emit(child)
+            if tag in _BLOCK_BREAK and tag != "br":
+                append(_BAR)
+        if el.tail:
+            append(("t", el.tail))
+
+    emit(root)
+    return tokens
+
+
+def _link_stream_events(root):
+    """_link_stream by a walk of start/end events: the reference, and the way for
+    links inside links (the inner link's end ends the outer one's skipping)."""
     tokens: list[tuple] = []
     inside_link = 0
     for event, el in etree.iterwalk(root, events=("start", "end")):
@@ -462,16 +522,22 @@ def breadcrumb(root, base_url: str) -> list[dict]:
     """
     found = None
     for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("html", "body", "head", "a"):
+        tag = el.tag
+        if not isinstance(tag, str) or tag in ("html", "body", "head", "a"):
             continue
         if found is not None and found[0] not in el.iterancestors():
             break  # the innermost trail element inside the first one found
-        attrs = f"{el.get('class', '')} {el.get('id', '')} {el.get('data-sudaclick', '')}"
         # The label is the element's first text, or its first child's (<span>当前位置：</span>).
-        first_text = el.text if el.text and el.text.strip() else (el[0].text or "") if len(el) else ""
-        labelled = _CRUMB_LABEL.match(first_text) is not None
-        if not (labelled or _CRUMB_ATTR.search(attrs)):
-            continue
+        text = el.text
+        first_text = text if text and text.strip() else (el[0].text or "") if len(el) else ""
+        # Every location label has a 位 in it: most texts need no regex.
+        labelled = "位" in first_text and _CRUMB_LABEL.match(first_text) is not None
+        if not labelled:
+            if not el.attrib:
+                continue
+            cls, ident, suda = el.get("class"), el.get("id"), el.get("data-sudaclick")
+            if not (cls or ident or suda) or not _crumb_attrs(f"{cls or ''} {ident or ''} {suda or ''}"):
+                continue
         tokens = _link_stream(el)
         links = [i for i, t in enumerate(tokens) if t[0] == "a" and t[1]]
         text = clean_text("".join(t[1] for t in tokens if t[0] != "|"))
