@@ -6,144 +6,211 @@ search-index tokens) would share it with the downloader. With ``PROCESS_WORKERS`
 > 0 they run in that many worker processes instead, and the spider and the
 pipelines await their results::
 
-    pool = worker_pool(crawler)                   # one per crawl, shut down when it closes
-    article = await pool.run(extract_article, url, body)
+    pool = worker_pool(crawler)                   # one per crawl, closed with the spider
+    article, dropped = await pool.run(extract_page, url, body, ...)
 
 A function given to :meth:`WorkerPool.run` must be importable at module level and
 pure (its arguments and result are pickled; it must not touch the database or
-Scrapy). With ``PROCESS_WORKERS = 0`` it is called in place, exactly as before.
+Scrapy): the tasks are in :mod:`crawler.tasks`. With ``PROCESS_WORKERS = 0`` it is
+called in place, exactly as before.
 
-Workers are started with ``spawn`` (a fresh interpreter: no inherited sockets,
-database connections or the run lock's file), once per crawl, and warmed up when
-the pool is made so that their imports overlap the first downloads. A worker that
-dies (killed, out of memory, a crash in a C extension) breaks the pool: the pool is
-replaced and the call is tried once more in the new one (another page in flight
-may have been the cause); if it dies again the page gets :class:`WorkerDied`, a
-clear error naming what was being done, and the crawl goes on. Stats:
-``workers/processes``, ``workers/restarts``.
+How: each worker is ``python -m crawler.worker`` started with the reactor's own
+``spawnProcess``; tasks go down its standard input and results come back on a pipe
+of their own (fd 3), as length-prefixed pickles. Everything on the crawl's side
+happens on the reactor thread, with non-blocking pipes: no helper threads (a
+``ProcessPoolExecutor``'s feeder and manager threads took the GIL from the reactor:
+in a profile the reactor waited ~2 ms on each submit). A task goes to the worker
+with the fewest tasks in hand. Workers import what the tasks need when they start,
+so their start-up overlaps the first downloads.
+
+A worker that dies (killed, out of memory, a crash in a C extension) fails the
+tasks it had: a new worker is started and each of those tasks is tried once more
+(another task may have been the cause); if its worker dies again the caller gets
+:class:`WorkerDied`, a clear error naming the task, and the crawl goes on. A worker
+ends when its input closes: when the spider closes, or when the crawl process dies
+however it dies (``kill -9`` too). Stats: ``workers/processes``, ``workers/restarts``,
+``workers/tasks``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import multiprocessing
 import os
-import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import pickle
+import sys
+from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
+from twisted.internet import defer, protocol
+
+from .worker import HEADER, RESULTS_FD, frame
 
 logger = logging.getLogger(__name__)
 
-# Modules a worker imports before its first task (the warm-up), so the first pages do not wait for them.
+# Modules a worker imports before its first task, so the first pages do not wait for them.
 WARM_MODULES = ("crawler.tasks", "crawler.storage")
+# The folder that holds the crawler package: the workers import it from there.
+PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+# Seconds a closing worker gets to finish its tasks and exit before it is killed.
+CLOSE_TIMEOUT = 10.0
 
 
 class WorkerDied(RuntimeError):
-    """A worker process died twice while doing one task."""
+    """A task's worker process died twice while doing it."""
 
 
-def _watch_parent(parent: int, interval: float = 0.5) -> None:
-    """A worker's initializer: end the worker when the crawl process is gone. A crawl killed
-    with SIGKILL cannot stop its workers, and a worker holds both ends of its task queue, so
-    it would wait for tasks for ever."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+class _Lost(Exception):
+    """A task's worker died before answering (tried again once by the pool)."""
 
 
-def _warm_up(modules: tuple[str, ...]) -> int:
-    for name in modules:
-        importlib.import_module(name)
-    return len(modules)
+class _Worker(protocol.ProcessProtocol):
+    """One worker process: its tasks in hand, and the frames read back from it."""
+
+    def __init__(self, pool: "WorkerPool"):
+        self.pool = pool
+        self.pending: dict[int, defer.Deferred] = {}
+        self.buffer = bytearray()
+        self.alive = True
+        self.ended: defer.Deferred = defer.Deferred()
+
+    def send(self, task_id: int, payload: bytes) -> defer.Deferred:
+        answer: defer.Deferred = defer.Deferred()
+        self.pending[task_id] = answer
+        self.transport.write(frame(task_id, payload))
+        return answer
+
+    def childDataReceived(self, fd: int, data: bytes) -> None:
+        if fd != RESULTS_FD:
+            return
+        self.buffer += data
+        while len(self.buffer) >= HEADER.size:
+            size, task_id = HEADER.unpack_from(self.buffer)
+            if len(self.buffer) < HEADER.size + size:
+                break
+            payload = bytes(self.buffer[HEADER.size:HEADER.size + size])
+            del self.buffer[:HEADER.size + size]
+            answer = self.pending.pop(task_id, None)
+            if answer is None:
+                continue
+            try:
+                ok, value = pickle.loads(payload)
+            except Exception as exc:
+                ok, value = False, RuntimeError(f"a worker's answer could not be read: {exc!r}")
+            if ok:
+                answer.callback(value)
+            else:
+                answer.errback(value)
+
+    def childConnectionLost(self, fd: int) -> None:
+        if fd == RESULTS_FD:
+            self._lost()
+
+    def processEnded(self, reason) -> None:
+        self._lost()
+        if not self.ended.called:
+            self.ended.callback(None)
+
+    def _lost(self) -> None:
+        if self.alive:
+            self.alive = False
+            self.pool._worker_lost(self)
+        pending, self.pending = self.pending, {}
+        for answer in pending.values():
+            answer.errback(_Lost())
 
 
 class WorkerPool:
-    """``processes`` worker processes (0: run every task in place)."""
+    """``processes`` worker processes (0: every task runs in place)."""
 
     def __init__(self, processes: int = 1, stats=None):
         if processes < 0:
             raise ValueError(f"PROCESS_WORKERS must be 0 or more, got {processes}")
         self.processes = processes
         self.stats = stats
-        self._executor: ProcessPoolExecutor | None = None
+        self.workers: list[_Worker] = []
+        self._next_id = 0
         self._closed = False
 
     def start(self) -> None:
-        """Start the workers (no-op in place) and have them import what the tasks need."""
-        if self.processes and self._executor is None and not self._closed:
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_watch_parent, initargs=(os.getpid(),))
-            for _ in range(self.processes):
-                self._executor.submit(_warm_up, WARM_MODULES)
-            if self.stats is not None:
-                self.stats.set_value("workers/processes", self.processes)
+        """Start the workers that are missing (none in place)."""
+        if self._closed:
+            return
+        while len(self.workers) < self.processes:
+            self.workers.append(self._spawn())
+        if self.processes and self.stats is not None:
+            self.stats.set_value("workers/processes", self.processes)
+
+    def _spawn(self) -> _Worker:
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        worker = _Worker(self)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (PROJECT_ROOT, env.get("PYTHONPATH"))))
+        # fd 0: tasks in; fd 3: results out; its stdout and stderr are our stderr.
+        reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.worker", *WARM_MODULES],
+                             env=env, path=PROJECT_ROOT, childFDs={0: "w", 1: 2, 2: 2, RESULTS_FD: "r"})
+        return worker
+
+    def _worker_lost(self, worker: _Worker) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+            if not self._closed:
+                logger.error("A worker process died (pid %s) with %d task(s) in hand; starting another",
+                             getattr(worker.transport, "pid", "?"), len(worker.pending))
+                if self.stats is not None:
+                    self.stats.inc_value("workers/restarts")
 
     async def run(self, func, *args):
         """``func(*args)``, in a worker process when there are any; its result or its exception."""
         if not self.processes:
             return func(*args)
-        if self._closed:
-            raise RuntimeError("the worker pool is closed")
+        payload = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
         for attempt in (1, 2):
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
             self.start()
-            executor = self._executor
-            try:
-                return await maybe_deferred_to_future(_deferred(executor.submit(func, *args)))
-            except BrokenProcessPool:
-                self._replace(executor)
-                if attempt == 2:
-                    raise WorkerDied(f"a worker process died twice running {func.__qualname__}"
-                                     f" (killed, out of memory, or a crash in a C extension)") from None
-
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        # Every task in flight in the broken pool fails at once: only the first to see it replaces it.
-        if self._executor is broken:
-            logger.error("A worker process died; starting a new pool of %d", self.processes)
+            worker = min(self.workers, key=lambda w: len(w.pending))
+            self._next_id += 1
             if self.stats is not None:
-                self.stats.inc_value("workers/restarts")
-            self._executor = None
-            broken.shutdown(wait=False, cancel_futures=True)
+                self.stats.inc_value("workers/tasks")
+            try:
+                return await maybe_deferred_to_future(worker.send(self._next_id, payload))
+            except _Lost:
+                if attempt == 2:
+                    raise WorkerDied(f"a worker process died twice running {func.__module__}.{func.__qualname__}"
+                                     " (killed, out of memory, or a crash in a C extension)") from None
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Close the workers' input (they finish what they hold and exit) and wait for them."""
         self._closed = True
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        from twisted.internet import reactor
+
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.transport.closeStdin()
+        for worker in workers:
+            timeout = reactor.callLater(CLOSE_TIMEOUT, _kill, worker)
+            await maybe_deferred_to_future(worker.ended)
+            if timeout.active():
+                timeout.cancel()
 
 
-def _deferred(future: Future) -> Deferred:
-    """A Deferred fired on the reactor thread when ``future`` (settled in another thread) is."""
-    from twisted.internet import reactor
-
-    deferred: Deferred = Deferred()
-
-    def settle(done: Future) -> None:
-        error = done.exception()
-        if error is None:
-            deferred.callback(done.result())
-        else:
-            deferred.errback(error)
-
-    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
-    return deferred
+def _kill(worker: _Worker) -> None:
+    logger.warning("A worker process did not exit within %.0f s of the crawl's end: killed", CLOSE_TIMEOUT)
+    try:
+        worker.transport.signalProcess("KILL")
+    except Exception:  # already gone
+        pass
 
 
 _POOLS: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def worker_pool(crawler) -> WorkerPool:
-    """The crawl's pool (made on first use from ``PROCESS_WORKERS``, closed with the spider)."""
+    """The crawl's pool (made on first use from ``PROCESS_WORKERS``; started when the spider
+    opens, closed when it has closed)."""
     pool = _POOLS.get(crawler)
     if pool is None:
         pool = _POOLS[crawler] = WorkerPool(crawler.settings.getint("PROCESS_WORKERS", 0))
@@ -152,7 +219,10 @@ def worker_pool(crawler) -> WorkerPool:
             pool.stats = crawler.stats
             pool.start()
 
-        pool._opened = opened  # signals hold their receivers weakly
+        async def closed() -> None:
+            await pool.close()
+
+        pool._handlers = (opened, closed)  # signals hold their receivers weakly
         crawler.signals.connect(opened, signal=signals.spider_opened)
-        crawler.signals.connect(pool.close, signal=signals.spider_closed)
+        crawler.signals.connect(closed, signal=signals.spider_closed)
     return pool

@@ -46,7 +46,7 @@ POOL_SCRIPT = textwrap.dedent("""
                 raise AssertionError("a dead worker went unreported")
             assert stats["workers/restarts"] == 2, stats
             assert await pool.run(pow, 3, 3) == 27  # a new pool took over
-        pool.close()
+        await pool.close()
         try:
             await pool.run(pow, 2, 2)
         except RuntimeError as exc:

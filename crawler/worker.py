@@ -1,0 +1,81 @@
+"""A worker process of the crawl (:mod:`crawler.offload` starts it): ``python -m crawler.worker MODULE…``
+
+Reads tasks from its standard input and writes results to file descriptor 3, as
+frames: a header (payload length, task id) and a pickle. A task is
+``(function, args)``; its result is ``(True, value)`` or ``(False, exception)``.
+Standard output goes where the crawl sends it (its stderr), so that nothing a task
+prints can mix with the results. It imports the modules named on its command line
+first (their import time overlaps the crawl's first downloads), and only the
+standard library otherwise: no Scrapy, no Twisted. End of input, the crawl process
+gone included, ends it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import signal
+import struct
+import sys
+
+HEADER = struct.Struct("!IQ")  # payload length, task id
+TASKS_FD, RESULTS_FD = 0, 3
+
+
+def frame(task_id: int, payload: bytes) -> bytes:
+    return HEADER.pack(len(payload), task_id) + payload
+
+
+def _read_exactly(stream, n: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _result(ok: bool, value) -> bytes:
+    try:
+        return pickle.dumps((ok, value), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an unpicklable result or exception: its description survives
+        return pickle.dumps((False, RuntimeError(f"{value!r} could not be sent back from the worker: {exc!r}")),
+                            protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def serve(tasks, results) -> None:
+    while True:
+        header = _read_exactly(tasks, HEADER.size)
+        if header is None:
+            return
+        size, task_id = HEADER.unpack(header)
+        payload = _read_exactly(tasks, size)
+        if payload is None:
+            return
+        try:
+            function, args = pickle.loads(payload)
+            reply = _result(True, function(*args))
+        except Exception as exc:
+            reply = _result(False, exc)
+        results.write(frame(task_id, reply))
+        results.flush()
+
+
+def main(modules: list[str]) -> int:
+    # Ctrl-C reaches the whole process group: the crawl decides how to stop, and closes our input.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tasks = os.fdopen(TASKS_FD, "rb")
+    results = os.fdopen(RESULTS_FD, "wb")
+    for name in modules:
+        importlib.import_module(name)
+    try:
+        serve(tasks, results)
+    except BrokenPipeError:  # the crawl process is gone
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
