@@ -51,6 +51,9 @@ def clean_text(text: str) -> str:
     >>> clean_text("\\u3000\\u3000海州市　召开\\xa0会议 \\ue004\\n")
     '海州市 召开 会议'
     """
+    if text.isprintable() and "  " not in text:
+        # No private-use character and no space but single ASCII ones: nothing to fold.
+        return text.strip()
     return _SPACES.sub(" ", _PRIVATE_USE.sub("", text)).strip()
 
 

@@ -53,13 +53,50 @@ def _scored_container(blocks: list[Block]):
         return None, 0.0
     text_len: dict = defaultdict(int)
     link_len: dict = defaultdict(int)
+    # Each scored element counts the blocks at or below it: blocks are summed per element,
+    # each sum goes to the nearest scored ancestor-or-self, and from there up the chain of
+    # scored ancestors (ancestors looked up once per element, not once per block).
+    own_text: dict = defaultdict(int)
+    own_links: dict = defaultdict(int)
     for block in blocks:
-        if block.element is None:
-            continue
-        for el in (block.element, *block.element.iterancestors()):
+        if block.element is not None:
+            own_text[block.element] += len(block.text)
+            own_links[block.element] += block.link_chars
+    nearest: dict = {}
+
+    def nearest_scored(el):
+        path = []
+        while True:
+            if el is None:
+                found = None
+                break
+            if el in nearest:
+                found = nearest[el]
+                break
             if el in scores:
-                text_len[el] += len(block.text)
-                link_len[el] += block.link_chars
+                found = el
+                break
+            path.append(el)
+            el = el.getparent()
+        for seen in path:
+            nearest[seen] = found
+        if el is not None:
+            nearest[el] = found
+        return found
+
+    direct_text: dict = defaultdict(int)
+    direct_links: dict = defaultdict(int)
+    for element, length in own_text.items():
+        scored = nearest_scored(element)
+        if scored is not None:
+            direct_text[scored] += length
+            direct_links[scored] += own_links[element]
+    for scored, length in direct_text.items():
+        el = scored
+        while el is not None:
+            text_len[el] += length
+            link_len[el] += direct_links[scored]
+            el = nearest_scored(el.getparent())
     best, best_score = None, 0.0
     for el, score in scores.items():
         adjusted = score * (1 - link_len[el] / max(text_len[el], 1))
@@ -74,7 +111,8 @@ def _content_elements(container) -> set:
     while stack:
         el = stack.pop()
         keep.add(el)
-        stack.extend(child for child in el if isinstance(child.tag, str) and not is_noise(child))
+        if len(el):
+            stack.extend(child for child in el if isinstance(child.tag, str) and not is_noise(child))
     return keep
 
 

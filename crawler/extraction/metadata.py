@@ -44,6 +44,8 @@ _LABEL_RE = re.compile(
     + "|".join(_pinyin_tolerant(w) for w in sorted(_KIND_OF, key=len, reverse=True))
     + r")(?P<sep>\s*[:：|｜]\s*|\s+)"
 )
+# The first characters of the labels: a line without any has no label (a quick test).
+_LABEL_START = re.compile("[" + "".join(sorted({re.escape(w[0]) for w in _KIND_OF})) + "]")
 _AUTHOR_SLASH = re.compile(r"(?:^|(?<=[\s【\[（(]))文\s*[/／｜|]\s*(?P<value>[^\s/／|｜】\])）]{2,12})")
 _STRIP_PINYIN = re.compile(_PINYIN_CORE)
 _VALUE_END = re.compile(r"[【\[|｜丨]|(?<!\d)(?:19|20)\d{2}[-/.年]")
@@ -117,7 +119,8 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
         if len(text) > 300:
             continue  # a body paragraph, not a metadata line
         matches = [m for m in _LABEL_RE.finditer(text)
-                   if _has_colon(m) or (_STRIP_PINYIN.sub("", m["label"]) in _BARE_OK and len(text) < 60)]
+                   if _has_colon(m) or (_STRIP_PINYIN.sub("", m["label"]) in _BARE_OK and len(text) < 60)
+                   ] if _LABEL_START.search(text) else []
         for i, m in enumerate(matches):
             kind = _label_kind(m["label"])
             if kind is None or kind in found:
@@ -131,13 +134,14 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
             value = _trim_balanced(value)
             if value and not _PLACEHOLDER.match(value) and "=" not in value:
                 found[kind] = (value, "line:" + _STRIP_PINYIN.sub("", m["label"]), block)
-        if "editor" not in found and len(text) < 120:
+        # Both patterns need a character that few lines have: test it before the regex.
+        if "editor" not in found and len(text) < 120 and ("编" in text or "編" in text):
             m = _EDITOR_IN_BRACKETS.search(text)
             if m:
                 found["editor"] = (m["names"], "line:(编辑)", block)
-        if "author" not in found:
+        if "author" not in found and len(text) < 80 and "文" in text:
             m = _AUTHOR_SLASH.search(text)
-            if m and len(text) < 80:
+            if m:
                 found["author"] = (m["value"], "line:文/", block)
     return found
 
@@ -234,13 +238,18 @@ _TAG_HINT = re.compile(r"tag|keyword|biaoqian|gjc", re.I)
 _TAG_WORDS = frozenset("tag tags keyword keywords biaoqian gjc article-tags news-tags".split())
 
 
+@lru_cache(maxsize=4096)
+def _tag_hint(attrs: str) -> bool:
+    return _TAG_HINT.search(attrs) is not None
+
+
 def _tag_container_links(root) -> list[str]:
     """Link texts of an element whose class/id names it a tag list (no label needed)."""
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        if not isinstance(el.tag, str) or not el.attrib:
             continue
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        if not _TAG_HINT.search(attrs):
+        if not _tag_hint(attrs):
             continue
         words = {w for token in f"{el.get('class', '')} {el.get('id', '')}".lower().split()
                  for w in re.split(r"[-_]+", token) if w}
@@ -340,6 +349,13 @@ _SCRIPT_PUBTIME = re.compile(
 )
 
 
+def _may_name_pubtime(text: str) -> bool:
+    """False when ``text`` holds none of _SCRIPT_PUBTIME's names (each has "pub" or "ptime",
+    the i also as the ı/İ that IGNORECASE matches): most scripts skip the regex."""
+    low = text.lower()
+    return "pub" in low or "ptime" in low or "ptıme" in low or "pti\u0307me" in low
+
+
 def script_pubtime(root) -> str | None:
     """The publish time a page's inline scripts declare, as ISO 8601, or None.
 
@@ -348,7 +364,7 @@ def script_pubtime(root) -> str | None:
     '2019-09-07T19:02:26+08:00'
     """
     for script in root.iter("script"):
-        if script.text and not script.get("src"):
+        if script.text and not script.get("src") and _may_name_pubtime(script.text):
             for m in _SCRIPT_PUBTIME.finditer(script.text):
                 value = parse_date(m.group(1))
                 if value:
