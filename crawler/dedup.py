@@ -91,7 +91,8 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
 
 
-def _buckets(signature: bytes, bands: int) -> list[tuple[int, int]]:
+def lsh_buckets(signature: bytes, bands: int) -> list[tuple[int, int]]:
+    """The (band, bucket) keys of a signature in ``bands`` bands (table ``lsh_buckets``)."""
     rows = NUM_PERM // bands
     return [(band, int.from_bytes(hashlib.blake2b(signature[band * rows * 4:(band + 1) * rows * 4],
                                                    digest_size=7).digest(), "little"))
@@ -111,7 +112,10 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     canonical_url TEXT PRIMARY KEY, content_hash TEXT NOT NULL, signature BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS fingerprints_hash ON fingerprints (content_hash);
 CREATE TABLE IF NOT EXISTS lsh_buckets (band INTEGER NOT NULL, bucket INTEGER NOT NULL, canonical_url TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS lsh_buckets_key ON lsh_buckets (band, bucket);
+-- Covering: a lookup reads the members of a bucket from the index alone (lsh_buckets_key,
+-- of earlier versions, made it look each member's URL up in the table: half the lookup's time).
+DROP INDEX IF EXISTS lsh_buckets_key;
+CREATE INDEX IF NOT EXISTS lsh_buckets_members ON lsh_buckets (band, bucket, canonical_url);
 CREATE INDEX IF NOT EXISTS lsh_buckets_url ON lsh_buckets (canonical_url);
 CREATE TABLE IF NOT EXISTS dedup_index (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -133,14 +137,16 @@ class DedupIndex:
             raise ValueError(f"DEDUP_BANDS must divide {NUM_PERM}, got {bands}")
         self.conn, self.threshold, self.bands, self.min_bands = conn, threshold, bands, min(min_bands, bands)
 
-    def find(self, print_: Fingerprint, exclude: str) -> Match | None:
+    def find(self, print_: Fingerprint, exclude: str, buckets=None) -> Match | None:
+        """The stored article ``print_`` duplicates (other than ``exclude``), or None.
+        ``buckets``: :func:`lsh_buckets` of its signature in this index's bands, if known."""
         row = self.conn.execute(
             "SELECT canonical_url FROM fingerprints WHERE content_hash = ? AND canonical_url != ? LIMIT 1",
             (print_.content_hash, exclude)).fetchone()
         if row:
             return Match(row[0], "exact_fingerprint", 1.0)
         best: Match | None = None
-        keys = _buckets(print_.signature, self.bands)
+        keys = buckets or lsh_buckets(print_.signature, self.bands)
         # One query for all bands (an index search per band). Candidates must share at
         # least MIN_BANDS buckets: templated pages (the same notice in every district)
         # share one band with hundreds of articles at a similarity near 0.5, and reading
@@ -152,24 +158,29 @@ class DedupIndex:
             f" WHERE {' OR '.join(['(band = ? AND bucket = ?)'] * len(keys))}"
             " GROUP BY canonical_url HAVING count(*) >= ?) c ON f.canonical_url = c.canonical_url",
             [value for key in keys for value in key] + [self.min_bands]).fetchall()
-        mine = np.frombuffer(print_.signature, "<u4")
-        for url, signature in candidates:
-            if url == exclude:
-                continue
-            score = float(np.count_nonzero(mine == np.frombuffer(signature, "<u4"))) / NUM_PERM
-            if score >= self.threshold and (best is None or score > best.score):
-                best = Match(url, "near_duplicate", round(score, 3))
+        candidates = [c for c in candidates if c[0] != exclude and len(c[1]) == NUM_PERM * 4]
+        if not candidates:
+            return None
+        # All candidates compared at once; the first of the best scores wins, as in a loop.
+        theirs = np.frombuffer(b"".join(signature for _, signature in candidates), "<u4").reshape(-1, NUM_PERM)
+        agree = np.count_nonzero(theirs == np.frombuffer(print_.signature, "<u4"), axis=1)
+        first_best = int(np.argmax(agree))
+        score = float(agree[first_best]) / NUM_PERM
+        if score >= self.threshold:
+            best = Match(candidates[first_best][0], "near_duplicate", round(score, 3))
         return best
 
-    def add(self, canonical_url: str, print_: Fingerprint, new: bool = False) -> None:
-        """Index ``canonical_url``'s fingerprint (``new``: it has none yet, skip the delete)."""
+    def add(self, canonical_url: str, print_: Fingerprint, new: bool = False, buckets=None) -> None:
+        """Index ``canonical_url``'s fingerprint (``new``: it has none yet, skip the delete;
+        ``buckets`` as in :meth:`find`)."""
         if not new:
             self.remove(canonical_url)
         # OR REPLACE: a fingerprint left by an article deleted by hand may hold the URL.
         self.conn.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?)",
                           (canonical_url, print_.content_hash, print_.signature))
         self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?, ?)",
-                              [(band, bucket, canonical_url) for band, bucket in _buckets(print_.signature, self.bands)])
+                              [(band, bucket, canonical_url) for band, bucket
+                               in buckets or lsh_buckets(print_.signature, self.bands)])
 
     def rebuild_if_stale(self, texts) -> int:
         """Compute every stored signature again when they were made by another

@@ -17,6 +17,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ import logging
 import sqlite_utils
 
 from . import search
-from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, fingerprint
+from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets
 from .urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,63 @@ _UPDATE = ("UPDATE articles SET " + ", ".join(f"{c} = :{c}" for c in ITEM_COLUMN
 _SEE = ("INSERT INTO article_urls (url, article, rule, score, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(url) DO UPDATE SET article = excluded.article, rule = excluded.rule, score = excluded.score, "
         "last_seen_at = excluded.last_seen_at")
+# Rows inserted by one statement at most (27 parameters a row, SQLite allows 32,766).
+_INSERT_CHUNK = 500
+# What a bad item raises in the writer: it fails alone, the rest of its batch is stored.
+_ITEM_ERRORS = (sqlite3.IntegrityError, KeyError, TypeError, ValueError)
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """An item with everything the writer derives from it alone (:func:`prepare_item`):
+    pure data, picklable, so that it can be computed in another process."""
+
+    url: str | None
+    """The item's URL, for logging."""
+    row: dict | None = None
+    """Its ``articles`` row (JSON columns dumped, content_hash set, timestamps not)."""
+    fetched_url: str | None = None
+    """canonical_url() of the fetched URL."""
+    redirect_key: str | None = None
+    """canonical_url() of its canonical URL, when URLs redirected to it."""
+    redirects: tuple[str, ...] = ()
+    """canonical_url() of the URLs that redirected to it."""
+    fingerprint: Fingerprint | None = None
+    buckets: tuple[tuple[int, int], ...] = ()
+    """LSH buckets of the signature, in ``bands`` bands."""
+    bands: int = 0
+    search: search.IndexEntry | None = None
+    """The full-text index's tokens of its title and body."""
+    seen_again: str | None = None
+    """A 304 Not Modified re-crawl of this URL: nothing else is set."""
+    error: str | None = None
+    """Why it cannot be stored (the item is counted ``failed``)."""
+
+
+def prepare_item(item: dict, bands: int = 16) -> PreparedItem:
+    """Everything the writer computes from an item (as a dict) alone: its row, the
+    canonical forms of its URLs, its dedup fingerprint and LSH buckets (``bands``:
+    ``DEDUP_BANDS``), its full-text index tokens. No database access; never raises
+    for a bad item (``error`` says what is wrong, and the writer counts it failed).
+    :meth:`ArticleWriter.write` takes these or the items themselves.
+    """
+    if "seen_again" in item:
+        return PreparedItem(item.get("url"), seen_again=item["seen_again"])
+    try:
+        row = article_row(item, now="")
+        for column in ("first_stored_at", "updated_at", "last_seen_at"):
+            del row[column]
+        print_ = fingerprint(row["title"] or "", row["body"] or "")
+        row["content_hash"] = print_.content_hash
+        key = row["canonical_url"]
+        redirects = tuple(canonical_url(source) for source in item.get("redirected_from") or ())
+        return PreparedItem(
+            item.get("url"), row, fetched_url=canonical_url(row["url"]),
+            redirect_key=canonical_url(item["canonical_url"]) if redirects else None, redirects=redirects,
+            fingerprint=print_, buckets=tuple(lsh_buckets(print_.signature, bands)), bands=bands,
+            search=search.index_entry(row["title"], row["body"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        return PreparedItem(item.get("url") if isinstance(item, dict) else None, error=repr(exc))
 
 
 class ArticleWriter:
@@ -185,38 +243,102 @@ class ArticleWriter:
     def __init__(self, db: sqlite_utils.Database, dedup: bool = True, near_threshold: float = 0.8, bands: int = 16,
                  min_bands: int = 2):
         self.db = db
+        self.bands = bands
         self.index = DedupIndex(db.conn, near_threshold, bands, min_bands) if dedup else None
 
-    def write(self, items: list[dict]) -> Counter:
-        """Write ``items`` in one transaction; returns outcome -> count.
+    def write(self, items: list) -> Counter:
+        """Write ``items`` (dicts, or :class:`PreparedItem` from :func:`prepare_item`)
+        in one transaction; returns outcome -> count.
 
         An item that cannot be written (fields missing, a constraint broken) is rolled
         back alone, logged and counted as ``failed``: it never takes the batch with it.
+        The batch is first written without a savepoint per item, new articles inserted
+        by one statement at the end (so that FTS5 indexes them in one go, rather than
+        writing a segment per article: every statement that fires the index triggers
+        makes it flush); if an item fails, the transaction is rolled back and the
+        batch written again item by item, each in its own savepoint.
         """
         counts: Counter = Counter()
+        prepared = []
+        for item in items:
+            if not isinstance(item, PreparedItem):
+                item = prepare_item(item, self.bands)
+            if item.error is not None:
+                logger.error("Could not store %s: %s", item.url, item.error)
+                counts["failed"] += 1
+            else:
+                prepared.append(item)
+        if not prepared:
+            return counts
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with search.primed(p.search for p in prepared):
+            try:
+                return counts + self._write_batch(prepared, now)
+            except _ITEM_ERRORS:
+                pass  # rolled back: again, each item alone
+            return counts + self._write_batch(prepared, now, alone=True)
+
+    def _write_batch(self, items: list[PreparedItem], now: str, alone: bool = False) -> Counter:
+        counts: Counter = Counter()
         conn = self.db.conn
+        pending: dict[str, dict] | None = None if alone else {}
         with conn:
             # IMMEDIATE: take the write lock before the first read, so that the
             # decisions below see what concurrent writers committed.
             conn.execute("BEGIN IMMEDIATE")
             for item in items:
+                if not alone:
+                    counts[self._write_item(item, now, pending)] += 1
+                    continue
                 conn.execute("SAVEPOINT item")
                 try:
-                    outcome = self._seen_again(item, now) if "seen_again" in item else self._write(item, now)
-                except (sqlite3.IntegrityError, KeyError, TypeError, ValueError) as exc:
+                    outcome = self._write_item(item, now, None)
+                except _ITEM_ERRORS as exc:
                     conn.execute("ROLLBACK TO item")
-                    logger.error("Could not store %s: %r", item.get("url"), exc)
+                    logger.error("Could not store %s: %r", item.url, exc)
                     outcome = "failed"
                 conn.execute("RELEASE item")
                 counts[outcome] += 1
+            if pending:
+                self._insert_pending(pending)
         return counts
 
-    def _seen_again(self, item: dict, now: str) -> str:
+    def _write_item(self, item: PreparedItem, now: str, pending: dict | None) -> str:
+        if item.seen_again is not None:
+            return self._seen_again(item.seen_again, now, pending)
+        outcome = self._store(item, now, pending)
+        # Links that redirected here: their URLs lead to the same article.
+        conn = self.db.conn
+        article = item.redirects and conn.execute("SELECT article FROM article_urls WHERE url = ?",
+                                                  (item.redirect_key,)).fetchone()
+        if article:
+            for source in item.redirects:
+                if (pending is None or source not in pending) and conn.execute(
+                        "SELECT 1 FROM articles WHERE canonical_url = ?", (source,)).fetchone() is None:
+                    self._see(source, article[0], "canonical_url", 1.0, now)
+        return outcome
+
+    def _insert_pending(self, pending: dict[str, dict]) -> None:
+        """Insert the new articles held back so far, in the order they came, by as few
+        statements as possible."""
+        rows = list(pending.values())
+        pending.clear()
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[start:start + _INSERT_CHUNK]
+            values = ", ".join(["(" + ", ".join("?" * len(ARTICLE_COLUMNS)) + ")"] * len(chunk))
+            self.db.conn.execute(f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES {values}",
+                                 [row[c] for row in chunk for c in ARTICLE_COLUMNS])
+
+    def _stored(self, key: str, pending: dict | None) -> None:
+        """Make sure the article ``key``, if it is new in this batch, is in the table."""
+        if pending and key in pending:
+            self._insert_pending(pending)
+
+    def _seen_again(self, url: str, now: str, pending: dict | None) -> str:
         """A re-crawl answered 304 Not Modified: the article was seen, nothing changed."""
-        url = item["seen_again"]
         row = self.db.conn.execute("SELECT article FROM article_urls WHERE url = ?", (url,)).fetchone()
         if row is not None:
+            self._stored(row[0], pending)
             self.db.conn.execute("UPDATE article_urls SET last_seen_at = ? WHERE url = ?", (now, url))
             self.db.conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, row[0]))
         return "unchanged"
@@ -224,28 +346,16 @@ class ArticleWriter:
     def _see(self, url: str, article: str, rule: str, score: float, now: str) -> None:
         self.db.conn.execute(_SEE, (url, article, rule, score, now, now))
 
-    def _write(self, item: dict, now: str) -> str:
-        outcome = self._store(item, now)
-        sources = item.get("redirected_from") or ()
-        # Links that redirected here: their URLs lead to the same article.
-        article = sources and self.db.conn.execute("SELECT article FROM article_urls WHERE url = ?",
-                                                   (canonical_url(item["canonical_url"]),)).fetchone()
-        if article:
-            for source in sources:
-                source = canonical_url(source)
-                if self.db.conn.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (source,)).fetchone() is None:
-                    self._see(source, article[0], "canonical_url", 1.0, now)
-        return outcome
-
-    def _store(self, item: dict, now: str) -> str:
+    def _store(self, item: PreparedItem, now: str, pending: dict | None) -> str:
         conn = self.db.conn
-        row = article_row(item, now)
+        row = dict(item.row, first_stored_at=now, updated_at=now, last_seen_at=now)
         key = row["canonical_url"]
-        print_ = fingerprint(row["title"] or "", row["body"] or "")
-        row["content_hash"] = print_.content_hash
-        fetched_url = canonical_url(row["url"])
+        print_ = item.fingerprint
+        buckets = item.buckets if item.bands == self.bands else None
+        fetched_url = item.fetched_url
         alias_rule = ("self", 1.0) if fetched_url == key else ("canonical_url", 1.0)
 
+        self._stored(key, pending)
         stored = conn.execute("SELECT url, content_hash FROM articles WHERE canonical_url = ?", (key,)).fetchone()
         if stored is not None:
             self._see(key, key, "self", 1.0, now)
@@ -260,7 +370,7 @@ class ArticleWriter:
                 # article's own page after an alias of it: its version is kept, as no revision.
                 conn.execute(_UPDATE, row)
                 if stored[1] != row["content_hash"] and self.index is not None:
-                    self.index.add(key, print_)
+                    self.index.add(key, print_, buckets=buckets)
                 return "unchanged"
             conn.execute(
                 "INSERT INTO revisions (canonical_url, title, body, editor, published_at, content_hash, fetched_at,"
@@ -268,7 +378,7 @@ class ArticleWriter:
                 " FROM articles WHERE canonical_url = ?", (now, key))
             conn.execute(_UPDATE, row)
             if self.index is not None:
-                self.index.add(key, print_)
+                self.index.add(key, print_, buckets=buckets)
             return "updated"
 
         known = conn.execute("SELECT article, rule, score FROM article_urls WHERE url = ?", (key,)).fetchone()
@@ -276,20 +386,24 @@ class ArticleWriter:
             self._see(key, *known, now)  # a duplicate URL seen again
             return "duplicate"
 
-        match = self.index.find(print_, exclude=key) if self.index is not None else None
+        match = self.index.find(print_, exclude=key, buckets=buckets) if self.index is not None else None
         kept = None
         if match is not None:
+            self._stored(match.article, pending)
             kept = conn.execute("SELECT * FROM articles WHERE canonical_url = ?", (match.article,)).fetchone()
             if kept is None:  # an index entry whose article was deleted by hand
                 self.index.remove(match.article)
                 match = None
         if match is None:
-            conn.execute(_INSERT, row)
+            if pending is None:
+                conn.execute(_INSERT, row)
+            else:
+                pending[key] = row
             self._see(key, key, "self", 1.0, now)
             if fetched_url != key:
                 self._see(fetched_url, key, *alias_rule, now)
             if self.index is not None:
-                self.index.add(key, print_, new=True)
+                self.index.add(key, print_, new=True, buckets=buckets)
             return "new"
 
         kept = dict(zip([d[0] for d in conn.execute("SELECT * FROM articles LIMIT 0").description], kept))
@@ -297,12 +411,15 @@ class ArticleWriter:
             # The better copy arrived second: it takes the article's place, and the
             # copy stored so far becomes one of its duplicate URLs.
             conn.execute("DELETE FROM articles WHERE canonical_url = ?", (match.article,))
-            conn.execute(_INSERT, row)
+            if pending is None:
+                conn.execute(_INSERT, row)
+            else:
+                pending[key] = row
             conn.execute("UPDATE article_urls SET article = ? WHERE article = ?", (key, match.article))
             self._see(match.article, key, match.rule, match.score, now)
             self._see(key, key, "self", 1.0, now)
             self.index.remove(match.article)
-            self.index.add(key, print_)
+            self.index.add(key, print_, buckets=buckets)
         else:
             self._see(key, match.article, match.rule, match.score, now)
             conn.execute("UPDATE articles SET last_seen_at = ? WHERE canonical_url = ?", (now, match.article))
