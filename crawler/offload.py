@@ -28,8 +28,10 @@ tasks it had: a new worker is started and each of those tasks is tried once more
 (another task may have been the cause); if its worker dies again the caller gets
 :class:`WorkerDied`, a clear error naming the task, and the crawl goes on. A worker
 ends when its input closes: when the spider closes, or when the crawl process dies
-however it dies (``kill -9`` too). Stats: ``workers/processes``, ``workers/restarts``,
-``workers/tasks``.
+however it dies (``kill -9`` too). A worker that cannot even start (it ends before saying
+it is ready) is not started again: the error is logged once and the work is done in
+place for the rest of the crawl. Stats: ``workers/processes``, ``workers/restarts``,
+``workers/tasks``, ``workers/failed_to_start``.
 """
 
 from __future__ import annotations
@@ -45,13 +47,13 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, protocol
 
-from .worker import HEADER, RESULTS_FD, frame
+from .worker import HEADER, READY, RESULTS_FD, frame
 
 logger = logging.getLogger(__name__)
 
 # Modules a worker imports before its first task, so the first pages do not wait for them.
 WARM_MODULES = ("crawler.tasks", "crawler.storage")
-# The folder that holds the crawler package: the workers import it from there.
+# The folder (or egg) that holds the crawler package: the workers import it from there.
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 # Seconds a closing worker gets to finish its tasks and exit before it is killed.
 CLOSE_TIMEOUT = 10.0
@@ -72,6 +74,7 @@ class _Worker(protocol.ProcessProtocol):
         self.pool = pool
         self.pending: dict[int, defer.Deferred] = {}
         self.buffer = bytearray()
+        self.ready = False  # it said so: its imports worked
         self.alive = True
         self.ended: defer.Deferred = defer.Deferred()
 
@@ -91,6 +94,9 @@ class _Worker(protocol.ProcessProtocol):
                 break
             payload = bytes(self.buffer[HEADER.size:HEADER.size + size])
             del self.buffer[:HEADER.size + size]
+            if task_id == READY:
+                self.ready = True
+                continue
             answer = self.pending.pop(task_id, None)
             if answer is None:
                 continue
@@ -147,16 +153,28 @@ class WorkerPool:
 
         worker = _Worker(self)
         env = dict(os.environ)
+        # The crawler package from where this one was imported (a checkout, site-packages, a
+        # Scrapyd egg: a zip file, importable from PYTHONPATH too).
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (PROJECT_ROOT, env.get("PYTHONPATH"))))
         # fd 0: tasks in; fd 3: results out; its stdout and stderr are our stderr.
         reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.worker", *WARM_MODULES],
-                             env=env, path=PROJECT_ROOT, childFDs={0: "w", 1: 2, 2: 2, RESULTS_FD: "r"})
+                             env=env, childFDs={0: "w", 1: 2, 2: 2, RESULTS_FD: "r"})
         return worker
 
     def _worker_lost(self, worker: _Worker) -> None:
         if worker in self.workers:
             self.workers.remove(worker)
-            if not self._closed:
+            if not worker.ready and not self._closed:
+                # It never started (an import failed, the interpreter cannot be run …): another
+                # would not either. The crawl goes on with the work in place.
+                logger.error("A worker process could not start (its errors are above, on stderr; try `%s -m "
+                             "crawler.worker crawler.tasks < /dev/null 3>/dev/null`): extraction, repair and "
+                             "preparation run in the crawl process from now on, as with PROCESS_WORKERS=0",
+                             sys.executable)
+                self.processes = 0
+                if self.stats is not None:
+                    self.stats.inc_value("workers/failed_to_start")
+            elif not self._closed:
                 logger.error("A worker process died (pid %s) with %d task(s) in hand; starting another",
                              getattr(worker.transport, "pid", "?"), len(worker.pending))
                 if self.stats is not None:
@@ -178,6 +196,8 @@ class WorkerPool:
             try:
                 return await maybe_deferred_to_future(worker.send(self._next_id, payload))
             except _Lost:
+                if not self.processes:  # the workers could not start: in place
+                    return func(*args)
                 if attempt == 2:
                     raise WorkerDied(f"a worker process died twice running {func.__module__}.{func.__qualname__}"
                                      " (killed, out of memory, or a crash in a C extension)") from None

@@ -5,7 +5,8 @@ frames: a header (payload length, task id) and a pickle. A task is
 ``(function, args)``; its result is ``(True, value)`` or ``(False, exception)``.
 Standard output goes where the crawl sends it (its stderr), so that nothing a task
 prints can mix with the results. It imports the modules named on its command line
-first (their import time overlaps the crawl's first downloads), and only the
+first (their import time overlaps the crawl's first downloads) and says it is
+ready (an empty frame of task id 0); it imports only the
 standard library otherwise: no Scrapy, no Twisted. End of input, the crawl process
 gone included, ends it.
 """
@@ -21,6 +22,7 @@ import sys
 
 HEADER = struct.Struct("!IQ")  # payload length, task id
 TASKS_FD, RESULTS_FD = 0, 3
+READY = 0  # the task id of the frame a worker sends once it has imported its modules
 
 
 def frame(task_id: int, payload: bytes) -> bytes:
@@ -70,6 +72,8 @@ def main(modules: list[str]) -> int:
     results = os.fdopen(RESULTS_FD, "wb")
     for name in modules:
         importlib.import_module(name)
+    results.write(frame(READY, b""))  # the crawl tells a worker that cannot start from one that died
+    results.flush()
     try:
         serve(tasks, results)
     except BrokenPipeError:  # the crawl process is gone

@@ -55,15 +55,30 @@ POOL_SCRIPT = textwrap.dedent("""
             assert not processes, "a closed pool ran a task"
         print("ok", processes, stats.get("workers/processes"))
 
+    async def cannot_start():
+        import crawler.offload
+        crawler.offload.WARM_MODULES = ("crawler.no_such_module",)  # the worker's import fails
+        stats = Stats()
+        pool = WorkerPool(1, stats)
+        pool.start()
+        assert await pool.run(pow, 2, 5) == 32  # done in place
+        assert await pool.run(os.getpid) == os.getpid()
+        assert pool.processes == 0 and stats["workers/failed_to_start"] == 1, stats
+        assert "workers/restarts" not in stats, stats
+        await pool.close()
+        print("ok in place")
+
     def main(reactor):
+        if sys.argv[1] == "cannot-start":
+            return defer.Deferred.fromCoroutine(cannot_start())
         return defer.Deferred.fromCoroutine(check(int(sys.argv[1])))
 
     task.react(main)
 """)
 
 
-def run_pool_script(processes: int) -> str:
-    proc = subprocess.run([sys.executable, "-c", POOL_SCRIPT, str(processes)], cwd=REPO, capture_output=True,
+def run_pool_script(mode) -> str:
+    proc = subprocess.run([sys.executable, "-c", POOL_SCRIPT, str(mode)], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     return proc.stdout.strip()
@@ -71,6 +86,11 @@ def run_pool_script(processes: int) -> str:
 
 def test_worker_pool_results_errors_and_a_dying_worker():
     assert run_pool_script(1) == "ok 1 1"
+
+
+def test_workers_that_cannot_start_leave_the_work_in_place():
+    """A worker whose imports fail is not restarted for ever: one error, then the work runs in place."""
+    assert run_pool_script("cannot-start") == "ok in place"
 
 
 def test_no_workers_runs_tasks_in_place():
