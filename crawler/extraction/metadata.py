@@ -537,17 +537,20 @@ def breadcrumb(root, base_url: str) -> list[dict]:
     Text crumbs after the last link (``> 正文``) are kept with ``url`` None.
     """
     found = None
+    # Every location label has a 位 in it: a page without one needs no label test at all.
+    may_be_labelled = "位" in etree.tostring(root, method="text", encoding=str)
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "head", "a"):
             continue
         if found is not None and found[0] not in el.iterancestors():
             break  # the innermost trail element inside the first one found
-        # The label is the element's first text, or its first child's (<span>当前位置：</span>).
-        text = el.text
-        first_text = text if text and text.strip() else (el[0].text or "") if len(el) else ""
-        # Every location label has a 位 in it: most texts need no regex.
-        labelled = "位" in first_text and _CRUMB_LABEL.match(first_text) is not None
+        labelled = False
+        if may_be_labelled:
+            # The label is the element's first text, or its first child's (<span>当前位置：</span>).
+            text = el.text
+            first_text = text if text and text.strip() else (el[0].text or "") if len(el) else ""
+            labelled = "位" in first_text and _CRUMB_LABEL.match(first_text) is not None
         if not labelled:
             if not el.attrib:
                 continue
