@@ -42,6 +42,18 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 
+# --- Crawl state on disk (crawler/dupefilter.py) ------------------------------------
+# Request fingerprints in a SQLite file, not in a set in RAM (a distributed crawl keeps
+# Redis's: crawler/distributed/). Without JOBDIR a temporary file, deleted at the end;
+# with JOBDIR, JOBDIR/requests.seen.sqlite, kept for the resumed job.
+DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
+# Fingerprints last seen kept in memory in front of the SQLite table (the links every page repeats).
+DUPEFILTER_CACHE_SIZE = 10000
+# New fingerprints per SQLite commit.
+DUPEFILTER_BATCH_SIZE = 1000
+# Folder of the per-run temporary fingerprint file; empty: the system's temporary folder.
+DUPEFILTER_TEMP_DIR = ""
+
 # --- Worker processes (crawler/offload.py) -----------------------------------------
 # Processes that extract, repair and prepare articles for the writer while Scrapy's
 # one thread goes on fetching (a fast site is otherwise limited by that thread). 0: all

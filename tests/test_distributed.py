@@ -470,7 +470,7 @@ def test_without_redis_url_nothing_changes():
 
     settings = _crawler_settings()
     assert settings.get("SCHEDULER") == default_settings.SCHEDULER
-    assert settings.get("DUPEFILTER_CLASS") == default_settings.DUPEFILTER_CLASS
+    assert settings.get("DUPEFILTER_CLASS") == project.DUPEFILTER_CLASS  # the disk-backed one
     for name in ("ITEM_PIPELINES", "EXTENSIONS"):
         assert dict(settings.getdict(name)) == getattr(project, name)
     assert settings.get("SQLITE_PATH") == project.SQLITE_PATH
