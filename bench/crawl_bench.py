@@ -1058,8 +1058,8 @@ def stage_worker(start_url: str, db: str, out: str, profile_out: str | None, spi
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
-    # PROCESS_WORKERS 0: every stage on this process's reactor thread, where the timers are.
-    settings.setdict({**CRAWL_SETTINGS, "SQLITE_PATH": db, "PROCESS_WORKERS": 0,
+    # No worker or writer process: every stage on this process's reactor thread, where the timers are.
+    settings.setdict({**CRAWL_SETTINGS, "SQLITE_PATH": db, "PROCESS_WORKERS": 0, "SQLITE_WRITER_PROCESS": False,
                       **(BARE_SETTINGS if spider == "bare" else {})}, priority="cmdline")
     if spider == "bare":
         spider_class = BareSpider

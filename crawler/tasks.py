@@ -1,12 +1,15 @@
 """The work the crawl hands to its worker processes (:mod:`crawler.offload`).
 
-Each task is a pure function of picklable values: no database, no Scrapy, no
-logging. The spider and the pipelines call them through ``WorkerPool.run`` and
-apply the result (stats, logs, the item) on Scrapy's side. This module imports
-neither Scrapy nor Twisted, so a worker loads only what the tasks need.
+Each task is a function of picklable values; no Scrapy, no logging. The spider
+and the pipelines call them through ``WorkerPool.run`` and apply the result (stats,
+logs, the item) on Scrapy's side. This module imports neither Scrapy nor Twisted,
+so a worker loads only what the tasks need.
 
 - :func:`extract_page` — the spider's article extraction (bytes in, ``Article`` out);
-- :func:`repair_fields` — the repair pipeline's work on an article's text fields.
+- :func:`repair_fields` — the repair pipeline's work on an article's text fields;
+- :func:`open_writer`, :func:`write_batch`, :func:`close_writer` — the SQLite writer, in a
+  process of its own (``SQLITE_WRITER_PROCESS``): the only tasks with state, the
+  database connection kept open between batches. The first two are pure.
 """
 
 from __future__ import annotations
@@ -55,3 +58,31 @@ def repair_fields(fields: dict, simplified: bool = True) -> tuple[dict, list[str
             simple = to_simplified(text)
             changes[f"{name}_simplified"] = simple if simple != text else None
     return changes, list(result.repairs), list(result.flags)
+
+
+# In the SQLite writer's process (SQLITE_WRITER_PROCESS): the open database and writer of
+# each path. The one task with state: a connection kept open from batch to batch.
+_WRITERS: dict = {}
+
+
+def open_writer(path: str, dedup: tuple) -> str:
+    """Open (creating as needed) the database at ``path`` for :func:`write_batch`;
+    ``dedup`` is ``ArticleWriter``'s ``(dedup, near_threshold, bands, min_bands)``."""
+    if path not in _WRITERS:
+        from .storage import ArticleWriter, open_database
+
+        db = open_database(path)
+        _WRITERS[path] = (db, ArticleWriter(db, *dedup))
+    return path
+
+
+def write_batch(path: str, items: list) -> dict:
+    """One batch of items (dicts) written in one transaction by the writer opened for ``path``
+    (:meth:`crawler.storage.ArticleWriter.write`, which prepares them first); outcome -> count."""
+    return dict(_WRITERS[path][1].write(items))
+
+
+def close_writer(path: str) -> None:
+    db, _ = _WRITERS.pop(path, (None, None))
+    if db is not None:
+        db.conn.close()

@@ -4,11 +4,22 @@ Each batch is one transaction (``crawler.storage.ArticleWriter``): every item is
 new, updated, unchanged or a duplicate of a stored article, and the seen-state
 (``article_urls``) is committed with the items it covers.
 
+Where the writing happens: with ``SQLITE_WRITER_PROCESS`` (the default) in a
+process of its own (a :class:`crawler.offload.WorkerPool` of one, running
+:func:`crawler.tasks.write_batch`), so that fingerprints, index tokens and SQL never
+take Scrapy's thread: a full batch is handed over and the next one fills while it
+is written; batches are written one at a time, in order. A batch that cannot be
+written (the disk full, the database locked past SQLite's timeout) is logged and
+counted as failed items; the crawl goes on. Without it, on Scrapy's
+thread, as ``flush()`` (which the distributed writer, ``scrapy drain``, calls to
+commit before it acknowledges a batch).
+
 Settings: ``SQLITE_PATH``, ``SQLITE_BATCH_SIZE``, ``SQLITE_FLUSH_SECONDS``,
-``DEDUP_ENABLED``, ``DEDUP_NEAR_THRESHOLD``, ``DEDUP_BANDS``, ``DEDUP_MIN_BANDS`` (see
-``crawler/settings.py``). Stats: ``sqlite/items``, ``sqlite/batches``,
-``sqlite/new``, ``sqlite/updated``, ``sqlite/unchanged``, ``sqlite/duplicate``,
-``sqlite/failed`` (an item that could not be stored, logged; the rest of its batch is).
+``SQLITE_WRITER_PROCESS``, ``DEDUP_ENABLED``, ``DEDUP_NEAR_THRESHOLD``, ``DEDUP_BANDS``,
+``DEDUP_MIN_BANDS`` (see ``crawler/settings.py``). Stats: ``sqlite/items``,
+``sqlite/batches``, ``sqlite/new``, ``sqlite/updated``, ``sqlite/unchanged``,
+``sqlite/duplicate``, ``sqlite/failed`` (an item that could not be stored, logged; the
+rest of its batch is).
 """
 
 from __future__ import annotations
@@ -18,24 +29,35 @@ import time
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet import defer
 
+from crawler.offload import WorkerPool
 from crawler.storage import ArticleWriter, open_database
+from crawler.tasks import close_writer, open_writer, write_batch
 
 logger = logging.getLogger(__name__)
+
+# Batches handed to the writer process and not yet written, at most (one written, one waiting).
+MAX_BATCHES_HANDED = 2
 
 
 class SQLiteWriterPipeline:
     def __init__(self, path: str, batch_size: int = 200, flush_seconds: float = 5.0, stats=None,
-                 dedup: bool = True, near_threshold: float = 0.8, bands: int = 16, min_bands: int = 2):
+                 dedup: bool = True, near_threshold: float = 0.8, bands: int = 16, min_bands: int = 2,
+                 process: bool = False):
         self.path = path
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.stats = stats
         self.dedup = (dedup, near_threshold, bands, min_bands)
+        # A writer process (SQLITE_WRITER_PROCESS), or the database on this thread.
+        self.process = WorkerPool(1, stats) if process else None
         self.db = None
         self.writer: ArticleWriter | None = None
         self.batch: list[dict] = []
         self.batch_started = 0.0
+        self._writing: list[defer.Deferred] = []  # batches handed to the writer process, not yet written
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -51,35 +73,86 @@ class SQLiteWriterPipeline:
             raise NotConfigured(f"DEDUP_NEAR_THRESHOLD must be in (0, 1], got {threshold}")
         return cls(path, batch_size, settings.getfloat("SQLITE_FLUSH_SECONDS", 5.0), crawler.stats,
                    settings.getbool("DEDUP_ENABLED", True), threshold, settings.getint("DEDUP_BANDS", 16),
-                   settings.getint("DEDUP_MIN_BANDS", 2))
+                   settings.getint("DEDUP_MIN_BANDS", 2), settings.getbool("SQLITE_WRITER_PROCESS", False))
 
     def open_spider(self):
-        self.db = open_database(self.path)
-        self.writer = ArticleWriter(self.db, *self.dedup)
-        logger.info("Writing articles to %s", self.path)
+        if self.process is None:
+            self.db = open_database(self.path)
+            self.writer = ArticleWriter(self.db, *self.dedup)
+            logger.info("Writing articles to %s", self.path)
+            return None
+        return self._open_process()
+
+    async def _open_process(self) -> None:
+        self.process.stats = self.stats
+        self.process.start()
+        # Opened (schema, search index) before the first page: a database that cannot be
+        # written stops the crawl here, with SQLite's error.
+        await self.process.run(open_writer, str(self.path), self.dedup)
+        logger.info("Writing articles to %s (in a writer process)", self.path)
 
     def process_item(self, item):
         if not self.batch:
             self.batch_started = time.monotonic()
         self.batch.append(ItemAdapter(item).asdict())
         if len(self.batch) >= self.batch_size or time.monotonic() - self.batch_started >= self.flush_seconds:
-            self.flush()
+            if self.process is None:
+                self.flush()
+            else:
+                return self._hand_over(item)
         return item
 
     def flush(self):
+        """Write the batch now, on this thread (without a writer process)."""
         if not self.batch:
             return
         counts = self.writer.write(self.batch)
+        self._count(len(self.batch), counts)
+        self.batch = []
+
+    async def _hand_over(self, item=None):
+        """Hand the batch to the writer process. At most ``MAX_BATCHES_HANDED`` batches wait
+        there: the item that would hand over one more waits until the oldest is written
+        (Scrapy's backpressure), never for its own batch. The process writes them in order."""
+        batch, self.batch = self.batch, []
+        while len(self._writing) >= MAX_BATCHES_HANDED:
+            await maybe_deferred_to_future(self._writing[0])
+        if batch:
+            written = deferred_from_coro(self._write(batch))  # runs on, as an asyncio task under asyncio
+            self._writing.append(written)
+            written.addBoth(lambda _: self._writing.remove(written))
+        return item
+
+    async def _write(self, batch: list[dict]) -> None:
+        try:
+            counts = await self.process.run(write_batch, str(self.path), batch)
+        except Exception as exc:  # the database is locked, full, gone …: said, counted, the crawl goes on
+            logger.error("Could not write a batch of %d items to %s: %s", len(batch), self.path, exc)
+            counts = {"failed": len(batch)}
+        self._count(len(batch), counts)
+
+    def _count(self, items: int, counts: dict) -> None:
         if self.stats is not None:
-            self.stats.inc_value("sqlite/items", len(self.batch))
+            self.stats.inc_value("sqlite/items", items)
             self.stats.inc_value("sqlite/batches")
             for outcome, n in counts.items():
                 self.stats.inc_value(f"sqlite/{outcome}", n)
-        self.batch = []
 
     def close_spider(self):
+        if self.process is None:
+            try:
+                self.flush()
+            finally:
+                if self.db is not None:
+                    self.db.conn.close()
+            return None
+        return self._close_process()
+
+    async def _close_process(self) -> None:
         try:
-            self.flush()
+            await self._hand_over()
+            while self._writing:
+                await maybe_deferred_to_future(self._writing[0])
+            await self.process.run(close_writer, str(self.path))
         finally:
-            if self.db is not None:
-                self.db.conn.close()
+            await self.process.close()

@@ -73,6 +73,9 @@ class DrainSpider(scrapy.Spider):
     each batch once the pipelines have committed it."""
 
     name = "drain"
+    # The batch is acknowledged to Redis once the pipelines' flush() has committed it: the
+    # SQLite writer must write on this thread, when flushed, not in a process of its own.
+    custom_settings = {"SQLITE_WRITER_PROCESS": False}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
