@@ -180,8 +180,11 @@ class WorkerPool:
                 if self.stats is not None:
                     self.stats.inc_value("workers/restarts")
 
-    async def run(self, func, *args):
-        """``func(*args)``, in a worker process when there are any; its result or its exception."""
+    async def run(self, func, *args, first: bool = False):
+        """``func(*args)``, in a worker process when there are any; its result or its exception.
+
+        ``first``: in the first worker, always (a task with state there, the SQLite writer's:
+        its tasks run one after the other, in the order given); else the least busy one."""
         if not self.processes:
             return func(*args)
         payload = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
@@ -189,7 +192,7 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
             self.start()
-            worker = min(self.workers, key=lambda w: len(w.pending))
+            worker = self.workers[0] if first else min(self.workers, key=lambda w: len(w.pending))
             self._next_id += 1
             if self.stats is not None:
                 self.stats.inc_value("workers/tasks")

@@ -57,8 +57,8 @@ DUPEFILTER_TEMP_DIR = ""
 # --- Worker processes (crawler/offload.py) -----------------------------------------
 # Processes that extract and repair articles while Scrapy's one thread goes on
 # fetching (a fast site is otherwise limited by that thread). 0: in the crawl process.
-# One per spare CPU core at most; each takes ~60 MB. (The writer has its own:
-# SQLITE_WRITER_PROCESS.)
+# One per spare CPU core at most; each takes ~60-90 MB. The first also writes the
+# database (SQLITE_WRITER_PROCESS).
 PROCESS_WORKERS = 1
 
 # --- Item pipelines, in order (see pipelines/__init__.py) --------------------
@@ -160,8 +160,9 @@ SQLITE_BATCH_SIZE = 200
 # Also flush a partial batch when it is this many seconds old, so a slow crawl
 # still lands its items on disk.
 SQLITE_FLUSH_SECONDS = 5.0
-# Write from a process of its own (fingerprints, index tokens and SQL off Scrapy's
-# thread; the next batch fills while one is written). False: on Scrapy's thread.
+# Write from the first worker process (PROCESS_WORKERS): fingerprints, index tokens and
+# SQL off Scrapy's thread, the next batch filling while one is written. False, or
+# PROCESS_WORKERS = 0: on Scrapy's thread.
 SQLITE_WRITER_PROCESS = True
 
 # --- Deduplication (crawler/dedup.py, done by the SQLite writer) -----------------

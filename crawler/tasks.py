@@ -7,8 +7,8 @@ so a worker loads only what the tasks need.
 
 - :func:`extract_page` — the spider's article extraction (bytes in, ``Article`` out);
 - :func:`repair_fields` — the repair pipeline's work on an article's text fields;
-- :func:`open_writer`, :func:`write_batch`, :func:`close_writer` — the SQLite writer, in a
-  process of its own (``SQLITE_WRITER_PROCESS``): the only tasks with state, the
+- :func:`open_writer`, :func:`write_batch`, :func:`close_writer` — the SQLite writer, in the
+  first worker process (``SQLITE_WRITER_PROCESS``): the only tasks with state, the
   database connection kept open between batches. The first two are pure.
 """
 
@@ -76,9 +76,11 @@ def open_writer(path: str, dedup: tuple) -> str:
     return path
 
 
-def write_batch(path: str, items: list) -> dict:
-    """One batch of items (dicts) written in one transaction by the writer opened for ``path``
-    (:meth:`crawler.storage.ArticleWriter.write`, which prepares them first); outcome -> count."""
+def write_batch(path: str, dedup: tuple, items: list) -> dict:
+    """One batch of items (dicts) written in one transaction by the writer of ``path`` (opened
+    here if this process has not yet: a worker started after another died) with
+    :meth:`crawler.storage.ArticleWriter.write`, which prepares them first; outcome -> count."""
+    open_writer(path, dedup)
     return dict(_WRITERS[path][1].write(items))
 
 
