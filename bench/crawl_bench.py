@@ -63,9 +63,13 @@ What it does, per scale:
    robots.txt, 404s and retried 500s included) over the crawl's own elapsed time
    (``elapsed_time_seconds``: engine start to spider closed, the final database
    flush included; process start-up is not). The ratio (b)/(a) is of one run
-   against one server. Peak RSS and CPU time of each crawl process come from GNU
-   ``/usr/bin/time`` (``%M``, ``%U + %S``), or ``getrusage(RUSAGE_CHILDREN)`` in a
-   wrapper where there is none. Both crawls are CPU-bound on Scrapy's one reactor
+   against one server. CPU time of each crawl comes from GNU ``/usr/bin/time``
+   (``%U + %S``; its worker processes, reaped by it, included), or
+   ``getrusage(RUSAGE_CHILDREN)`` in a wrapper where there is none. Peak RSS is the
+   highest sum, sampled every 0.2 s from /proc, of the RSS of the crawl process and
+   its worker processes (``PROCESS_WORKERS``, ``crawler/offload.py``; pages they share
+   counted once per process, so an upper bound), never below ``/usr/bin/time``'s
+   ``%M`` (the largest process alone, shown beside it). Both crawls are CPU-bound on Scrapy's one reactor
    thread, so pages/s fall when other processes take the CPU: the report gives each
    crawl's CPU time over its wall time and the load average before it, warns below
    90%, and also gives the ratio of CPU time per page, which other load hardly moves.
