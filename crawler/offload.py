@@ -101,9 +101,11 @@ class _Worker(protocol.ProcessProtocol):
             if answer is None:
                 continue
             try:
-                ok, value = pickle.loads(payload)
+                ok, value, records = pickle.loads(payload)
             except Exception as exc:
-                ok, value = False, RuntimeError(f"a worker's answer could not be read: {exc!r}")
+                ok, value, records = False, RuntimeError(f"a worker's answer could not be read: {exc!r}"), ()
+            for name, level, message in records:  # what the task logged, into the crawl's log
+                logging.getLogger(name).log(level, "%s", message)
             if ok:
                 answer.callback(value)
             else:
@@ -157,7 +159,8 @@ class WorkerPool:
         # Scrapyd egg: a zip file, importable from PYTHONPATH too).
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (PROJECT_ROOT, env.get("PYTHONPATH"))))
         # fd 0: tasks in; fd 3: results out; its stdout and stderr are our stderr.
-        reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "crawler.worker", *WARM_MODULES],
+        # -P: not the working directory's crawler/ (another checkout) before PYTHONPATH's.
+        reactor.spawnProcess(worker, sys.executable, [sys.executable, "-P", "-m", "crawler.worker", *WARM_MODULES],
                              env=env, childFDs={0: "w", 1: 2, 2: 2, RESULTS_FD: "r"})
         return worker
 
@@ -236,7 +239,7 @@ def worker_pool(crawler) -> WorkerPool:
     opens, closed when it has closed)."""
     pool = _POOLS.get(crawler)
     if pool is None:
-        pool = _POOLS[crawler] = WorkerPool(crawler.settings.getint("PROCESS_WORKERS", 0))
+        pool = _POOLS[crawler] = WorkerPool(crawler.settings.getint("PROCESS_WORKERS", 0))  # unset: in place
 
         def opened() -> None:  # the crawl's stats exist from here on
             pool.stats = crawler.stats

@@ -8,7 +8,9 @@ Where the writing happens: with ``SQLITE_WRITER_PROCESS`` (the default) in the
 crawl's first worker process (``PROCESS_WORKERS``, :mod:`crawler.offload`, running
 :func:`crawler.tasks.write_batch`), so that fingerprints, index tokens and SQL never
 take Scrapy's thread: a full batch is handed over and the next one fills while it
-is written; batches are written one at a time, in order. (One process for the
+is written; batches are written one at a time, in order. When two are waiting to be
+written, items wait too (Scrapy then stops downloading): memory stays bounded
+however far the writer falls behind. (One process for the
 extraction and the writing: on two cores the crawl's thread has the other.) A batch that cannot be
 written (the disk full, the database locked past SQLite's timeout) is logged and
 counted as failed items; the crawl goes on. Without it, on Scrapy's
@@ -20,7 +22,8 @@ Settings: ``SQLITE_PATH``, ``SQLITE_BATCH_SIZE``, ``SQLITE_FLUSH_SECONDS``,
 ``DEDUP_MIN_BANDS`` (see ``crawler/settings.py``). Stats: ``sqlite/items``,
 ``sqlite/batches``, ``sqlite/new``, ``sqlite/updated``, ``sqlite/unchanged``,
 ``sqlite/duplicate``, ``sqlite/failed`` (an item that could not be stored, logged; the
-rest of its batch is).
+rest of its batch is). What the writer logs in the worker process reaches Scrapy's log
+(crawler.offload forwards it).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from crawler.tasks import close_writer, open_writer, write_batch
 
 logger = logging.getLogger(__name__)
 
-# Batches handed to the writer process and not yet written, at most (one written, one waiting).
+# Batches handed to the writer process and not yet written, at most: with this many,
+# every new item waits until one is written (one being written, one waiting).
 MAX_BATCHES_HANDED = 2
 
 
@@ -76,7 +80,7 @@ class SQLiteWriterPipeline:
         return cls(path, batch_size, settings.getfloat("SQLITE_FLUSH_SECONDS", 5.0), crawler.stats,
                    settings.getbool("DEDUP_ENABLED", True), threshold, settings.getint("DEDUP_BANDS", 16),
                    settings.getint("DEDUP_MIN_BANDS", 2),
-                   worker_pool(crawler) if settings.getbool("SQLITE_WRITER_PROCESS", False) else None)
+                   worker_pool(crawler) if settings.getbool("SQLITE_WRITER_PROCESS", False) else None)  # unset: in place
 
     def open_spider(self):
         if self.process is None:
@@ -93,6 +97,18 @@ class SQLiteWriterPipeline:
         logger.info("Writing articles to %s (from a worker process)", self.path)
 
     def process_item(self, item):
+        if self.process is not None and len(self._writing) >= MAX_BATCHES_HANDED:
+            # The writer is behind: every item waits (and holds its response, so Scrapy stops
+            # downloading), or items would pile up in memory faster than they are written.
+            return self._add_when_written(item)
+        return self._add(item)
+
+    async def _add_when_written(self, item):
+        while len(self._writing) >= MAX_BATCHES_HANDED:
+            await maybe_deferred_to_future(self._writing[0])
+        return self._add(item)
+
+    def _add(self, item):
         if not self.batch:
             self.batch_started = time.monotonic()
         # A shallow copy: asdict() walks every nested value looking for items (~0.2 ms an article).
@@ -101,29 +117,33 @@ class SQLiteWriterPipeline:
             if self.process is None:
                 self.flush()
             else:
-                return self._hand_over(item)
+                self._hand_over()
         return item
 
     def flush(self):
         """Write the batch now, on this thread (without a writer process)."""
+        if self.process is not None:
+            raise RuntimeError("flush() writes on Scrapy's thread: not with SQLITE_WRITER_PROCESS on")
         if not self.batch:
             return
         counts = self.writer.write(self.batch)
         self._count(len(self.batch), counts)
         self.batch = []
 
-    async def _hand_over(self, item=None):
-        """Hand the batch to the writer process. At most ``MAX_BATCHES_HANDED`` batches wait
-        there: the item that would hand over one more waits until the oldest is written
-        (Scrapy's backpressure), never for its own batch. The process writes them in order."""
+    def _hand_over(self) -> None:
+        """Send the batch to the writer process now: it runs its tasks in the order sent, so
+        batches are written in the order handed over."""
         batch, self.batch = self.batch, []
-        while len(self._writing) >= MAX_BATCHES_HANDED:
-            await maybe_deferred_to_future(self._writing[0])
         if batch:
-            written = deferred_from_coro(self._write(batch))  # runs on, as an asyncio task under asyncio
+            written = deferred_from_coro(self._write(batch))  # an asyncio task: started in creation order
             self._writing.append(written)
+            written.addErrback(self._write_failed, len(batch))
             written.addBoth(lambda _: self._writing.remove(written))
-        return item
+
+    def _write_failed(self, failure, items: int) -> None:
+        logger.error("A batch of %d items was not written to %s: %s", items, self.path, failure.getErrorMessage())
+        if self.stats is not None:
+            self.stats.inc_value("sqlite/failed", items)
 
     async def _write(self, batch: list[dict]) -> None:
         try:
@@ -151,7 +171,7 @@ class SQLiteWriterPipeline:
         return self._close_process()
 
     async def _close_process(self) -> None:
-        await self._hand_over()
+        self._hand_over()
         while self._writing:
             await maybe_deferred_to_future(self._writing[0])
         await self.process.run(close_writer, str(self.path), first=True)  # the pool closes with the spider

@@ -38,6 +38,13 @@ POOL_SCRIPT = textwrap.dedent("""
         else:
             raise AssertionError("the worker's exception was not raised")
         if processes:
+            import logging
+            seen = []
+            handler = logging.Handler()
+            handler.emit = lambda record: seen.append((record.name, record.levelname, record.getMessage()))
+            logging.getLogger().addHandler(handler)
+            await pool.run(logging.warning, "from the worker %s", 42)  # its log comes back to ours
+            assert ("root", "WARNING", "from the worker 42") in seen, seen
             try:
                 await pool.run(os._exit, 3)  # the worker dies, and the one retried in does too
             except WorkerDied as exc:

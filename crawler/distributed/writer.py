@@ -73,9 +73,14 @@ class DrainSpider(scrapy.Spider):
     each batch once the pipelines have committed it."""
 
     name = "drain"
-    # The batch is acknowledged to Redis once the pipelines' flush() has committed it: the
-    # SQLite writer must write on this thread, when flushed, not in a process of its own.
-    custom_settings = {"SQLITE_WRITER_PROCESS": False}
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # The batch is acknowledged to Redis once the pipelines' flush() has committed it: the
+        # SQLite writer must write on this thread, when flushed, not in a worker process.
+        # Priority 50: above the command line's (40), as nothing else would be correct.
+        settings.set("SQLITE_WRITER_PROCESS", False, priority=50)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
