@@ -187,10 +187,13 @@ class WorkerPool:
         """``func(*args)``, in a worker process when there are any; its result or its exception.
 
         ``first``: in the first worker, always (a task with state there, the SQLite writer's:
-        its tasks run one after the other, in the order given); else the least busy one."""
+        its tasks run one after the other, in the order given), and only when no other task
+        waits there (a batch being written holds up no page's extraction); else the least
+        busy worker."""
         if not self.processes:
             return func(*args)
-        payload = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
+        # "L" (later): the first worker's tasks (the writer's) wait while others are queued.
+        payload = (b"L" if first else b"N") + pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
         for attempt in (1, 2):
             if self._closed:
                 raise RuntimeError("the worker pool is closed")

@@ -1,8 +1,8 @@
 """A worker process of the crawl (:mod:`crawler.offload` starts it): ``python -m crawler.worker MODULE…``
 
 Reads tasks from its standard input and writes results to file descriptor 3, as
-frames: a header (payload length, task id) and a pickle. A task is
-``(function, args)``; its result is ``(True, value, records)`` or ``(False, exception,
+frames: a header (payload length, task id) and a payload: ``N`` (now) or ``L``
+(later: only when no ``N`` task waits) and a pickle. A task is ``(function, args)``; its result is ``(True, value, records)`` or ``(False, exception,
 records)``, ``records`` being what the task logged (INFO and up), for the crawl to log.
 Standard output goes where the crawl sends it (its stderr), so that nothing a task
 prints can mix with the results. It imports the modules named on its command line
@@ -14,10 +14,12 @@ gone included, ends it.
 
 from __future__ import annotations
 
+import collections
 import importlib
 import logging
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -29,16 +31,6 @@ READY = 0  # the task id of the frame a worker sends once it has imported its mo
 
 def frame(task_id: int, payload: bytes) -> bytes:
     return HEADER.pack(len(payload), task_id) + payload
-
-
-def _read_exactly(stream, n: int) -> bytes | None:
-    data = bytearray()
-    while len(data) < n:
-        chunk = stream.read(n - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
 
 
 class _Records(logging.Handler):
@@ -68,15 +60,53 @@ def _result(ok: bool, value, records: list) -> bytes:
         return pickle.dumps((False, error, records), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def serve(tasks, results, log: _Records) -> None:
-    while True:
-        header = _read_exactly(tasks, HEADER.size)
-        if header is None:
+class _Inbox:
+    """The tasks sent so far, read without blocking while there is work: a task marked
+    ``later`` (the SQLite writer's batches) runs only when no other task is waiting, so
+    that a batch being written never keeps many pages from their extraction."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = bytearray()
+        self.now: collections.deque = collections.deque()
+        self.later: collections.deque = collections.deque()
+        self.closed = False
+
+    def _read(self, block: bool) -> None:
+        if not block and not select.select([self.fd], [], [], 0)[0]:
             return
-        size, task_id = HEADER.unpack(header)
-        payload = _read_exactly(tasks, size)
-        if payload is None:
+        data = os.read(self.fd, 1 << 20)
+        if not data:
+            self.closed = True
             return
+        self.buffer += data
+        while len(self.buffer) >= HEADER.size:
+            size, task_id = HEADER.unpack_from(self.buffer)
+            if len(self.buffer) < HEADER.size + size:
+                break
+            payload = bytes(self.buffer[HEADER.size:HEADER.size + size])
+            del self.buffer[:HEADER.size + size]
+            later = payload[:1] == b"L"
+            (self.later if later else self.now).append((task_id, payload[1:]))
+
+    def next(self) -> tuple[int, bytes] | None:
+        """The next task to run (None: input closed and nothing left)."""
+        while True:
+            if not self.closed:
+                self._read(block=not (self.now or self.later))
+                while not self.closed and select.select([self.fd], [], [], 0)[0]:
+                    self._read(block=True)  # everything already sent, before choosing
+            if self.now:
+                return self.now.popleft()
+            if self.later:
+                return self.later.popleft()
+            if self.closed:
+                return None
+
+
+def serve(inbox: _Inbox, results, log: _Records) -> None:
+    while (task := inbox.next()) is not None:
+        task_id, payload = task
         try:
             function, args = pickle.loads(payload)
             reply = _result(True, function(*args), log.take())
@@ -94,14 +124,13 @@ def main(modules: list[str]) -> int:
     log = _Records()
     logging.getLogger().addHandler(log)
     logging.getLogger().setLevel(logging.INFO)
-    tasks = os.fdopen(TASKS_FD, "rb")
     results = os.fdopen(RESULTS_FD, "wb")
     for name in modules:
         importlib.import_module(name)
     results.write(frame(READY, b""))  # the crawl tells a worker that cannot start from one that died
     results.flush()
     try:
-        serve(tasks, results, log)
+        serve(_Inbox(TASKS_FD), results, log)
     except BrokenPipeError:  # the crawl process is gone
         pass
     return 0
