@@ -80,14 +80,16 @@ class _Inbox:
             self.closed = True
             return
         self.buffer += data
-        while len(self.buffer) >= HEADER.size:
-            size, task_id = HEADER.unpack_from(self.buffer)
-            if len(self.buffer) < HEADER.size + size:
+        offset = 0  # frames are cut from the front once, after the loop (not one shift per frame)
+        while len(self.buffer) - offset >= HEADER.size:
+            size, task_id = HEADER.unpack_from(self.buffer, offset)
+            end = offset + HEADER.size + size
+            if len(self.buffer) < end:
                 break
-            payload = bytes(self.buffer[HEADER.size:HEADER.size + size])
-            del self.buffer[:HEADER.size + size]
-            later = payload[:1] == b"L"
-            (self.later if later else self.now).append((task_id, payload[1:]))
+            later = self.buffer[offset + HEADER.size:offset + HEADER.size + 1] == b"L"
+            (self.later if later else self.now).append((task_id, bytes(self.buffer[offset + HEADER.size + 1:end])))
+            offset = end
+        del self.buffer[:offset]
 
     def next(self) -> tuple[int, bytes] | None:
         """The next task to run (None: input closed and nothing left)."""
