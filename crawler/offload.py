@@ -47,7 +47,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, protocol
 
-from .worker import HEADER, READY, RESULTS_FD, frame
+from .worker import READY, RESULTS_FD, cut_frames, frame
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +88,7 @@ class _Worker(protocol.ProcessProtocol):
         if fd != RESULTS_FD:
             return
         self.buffer += data
-        while len(self.buffer) >= HEADER.size:
-            size, task_id = HEADER.unpack_from(self.buffer)
-            if len(self.buffer) < HEADER.size + size:
-                break
-            payload = bytes(self.buffer[HEADER.size:HEADER.size + size])
-            del self.buffer[:HEADER.size + size]
+        for task_id, payload in cut_frames(self.buffer):
             if task_id == READY:
                 self.ready = True
                 continue

@@ -33,6 +33,22 @@ def frame(task_id: int, payload: bytes) -> bytes:
     return HEADER.pack(len(payload), task_id) + payload
 
 
+def cut_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
+    """The whole frames at the front of ``buffer`` as ``(task id, payload)``, removed from it
+    (cut once, after the loop, not one shift per frame); a partial frame stays. Both sides
+    read with it: the worker its tasks, the crawl (crawler.offload) the results."""
+    frames, offset = [], 0
+    while len(buffer) - offset >= HEADER.size:
+        size, task_id = HEADER.unpack_from(buffer, offset)
+        end = offset + HEADER.size + size
+        if len(buffer) < end:
+            break
+        frames.append((task_id, bytes(buffer[offset + HEADER.size:end])))
+        offset = end
+    del buffer[:offset]
+    return frames
+
+
 class _Records(logging.Handler):
     """What a task logs, kept to go back with its result: the crawl logs it again, so it
     reaches Scrapy's log (LOG_FILE, a Scrapyd job's log, ``log_count/*``)."""
@@ -80,16 +96,8 @@ class _Inbox:
             self.closed = True
             return
         self.buffer += data
-        offset = 0  # frames are cut from the front once, after the loop (not one shift per frame)
-        while len(self.buffer) - offset >= HEADER.size:
-            size, task_id = HEADER.unpack_from(self.buffer, offset)
-            end = offset + HEADER.size + size
-            if len(self.buffer) < end:
-                break
-            later = self.buffer[offset + HEADER.size:offset + HEADER.size + 1] == b"L"
-            (self.later if later else self.now).append((task_id, bytes(self.buffer[offset + HEADER.size + 1:end])))
-            offset = end
-        del self.buffer[:offset]
+        for task_id, payload in cut_frames(self.buffer):
+            (self.later if payload[:1] == b"L" else self.now).append((task_id, payload[1:]))
 
     def next(self) -> tuple[int, bytes] | None:
         """The next task to run (None: input closed and nothing left)."""

@@ -11,11 +11,9 @@ from crawler import search
 from crawler.storage import ArticleWriter, PreparedItem, open_database, prepare_item
 
 S2T = opencc.OpenCC("s2t")
-BODY = ("海州市委统战部召开党外知识分子工作座谈会，听取各方意见建议，交流经验做法。"
-        "会议指出，要坚持团结引领，搭建建言献策平台，推动党外知识分子在经济社会发展中发挥更大作用。"
-        "与会人员表示，将认真贯彻落实会议精神，以更加饱满的热情投入到各项工作中去。")
-OTHER = ("市政府召开常务会议，研究部署防汛防台工作，要求各地压实责任、强化值守，"
-         "确保人民群众生命财产安全。会议还审议了城市更新三年行动方案，明确了重点任务和时间节点。")
+# The two texts the dedup tests use (tests/test_dedup.py).
+from test_dedup import BODY, OTHER  # noqa: E402
+
 THIRD = ("青石区举办乡村振兴产业对接会，三十余家企业与村集体签约，涉及特色种植、农产品加工和乡村旅游，"
          "签约金额合计十二亿元。区领导表示，将持续优化营商环境，为项目落地提供全程服务。")
 FOURTH = ("市图书馆新馆今日开放，馆藏图书两百万册，设有少儿阅读区、古籍修复室和数字体验空间，"
