@@ -16,7 +16,12 @@ punctuation). Two fingerprints are taken from it:
 
 Candidates are found by locality-sensitive hashing whose buckets live in SQLite
 (table ``lsh_buckets``, ``DEDUP_BANDS`` bands of the signature), not in RAM, so the
-index survives the process and does not grow the crawler's memory.
+index survives the process and does not grow the crawler's memory. A bucket is one
+integer (band and hash) and its members are fingerprint ids, not URLs: the table is
+a ``WITHOUT ROWID`` B-tree of (bucket, id) pairs, about 12 bytes each. Every article
+adds ``DEDUP_BANDS`` entries at random places of it; with a URL in each entry and
+two indexes (version 3) the table was ~3 KiB per article and its random page writes
+most of the writer's time at 100,000 articles.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from .repair import to_simplified
 NUM_PERM = 64
 SHINGLE = 4
 # Bumped when signatures change: stored ones are then computed again (rebuild()).
-SIGNATURE_VERSION = 3  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below
+SIGNATURE_VERSION = 4  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
+# 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade)
 _NOT_TEXT = re.compile(r"[\W_]+")
 # The permutations' constants, derived from their names with BLAKE2 (not a random
 # generator, whose stream numpy may change): signatures must be the same in every
@@ -91,11 +97,13 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
 
 
-def lsh_buckets(signature: bytes, bands: int) -> list[tuple[int, int]]:
-    """The (band, bucket) keys of a signature in ``bands`` bands (table ``lsh_buckets``)."""
+def lsh_buckets(signature: bytes, bands: int) -> list[int]:
+    """The buckets of a signature in ``bands`` bands (table ``lsh_buckets``): for each
+    band, ``band << 56`` plus a 56-bit hash of the band's rows (at most 64 bands: a
+    positive 62-bit integer, which SQLite stores in 8 bytes or fewer)."""
     rows = NUM_PERM // bands
-    return [(band, int.from_bytes(hashlib.blake2b(signature[band * rows * 4:(band + 1) * rows * 4],
-                                                   digest_size=7).digest(), "little"))
+    return [band << 56 | int.from_bytes(hashlib.blake2b(signature[band * rows * 4:(band + 1) * rows * 4],
+                                                         digest_size=7).digest(), "little")
             for band in range(bands)]
 
 
@@ -109,19 +117,34 @@ class Match:
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fingerprints (
-    canonical_url TEXT PRIMARY KEY, content_hash TEXT NOT NULL, signature BLOB NOT NULL);
+    id INTEGER PRIMARY KEY,
+    canonical_url TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL, signature BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS fingerprints_hash ON fingerprints (content_hash);
-CREATE TABLE IF NOT EXISTS lsh_buckets (band INTEGER NOT NULL, bucket INTEGER NOT NULL, canonical_url TEXT NOT NULL);
--- Covering: a lookup reads the members of a bucket from the index alone (lsh_buckets_key,
--- of earlier versions, made it look each member's URL up in the table: half the lookup's time).
-DROP INDEX IF EXISTS lsh_buckets_key;
-CREATE INDEX IF NOT EXISTS lsh_buckets_members ON lsh_buckets (band, bucket, canonical_url);
-CREATE INDEX IF NOT EXISTS lsh_buckets_url ON lsh_buckets (canonical_url);
+-- A lookup reads the members of its buckets from the primary key alone. The index on
+-- the members grows at its end (ids are given in order), so it costs little to keep.
+CREATE TABLE IF NOT EXISTS lsh_buckets (
+    bucket INTEGER NOT NULL,        -- lsh_buckets(): band << 56 | hash of the band
+    fingerprint INTEGER NOT NULL,   -- fingerprints.id
+    PRIMARY KEY (bucket, fingerprint)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lsh_buckets_fingerprint ON lsh_buckets (fingerprint);
 CREATE TABLE IF NOT EXISTS dedup_index (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL   -- SIGNATURE_VERSION of the stored signatures
 );
 """
+
+
+def drop_old_tables(conn: sqlite3.Connection) -> bool:
+    """Drop ``fingerprints`` and ``lsh_buckets`` when an earlier version made them
+    (URLs as members, no fingerprint ids), before :data:`SCHEMA` makes them again;
+    their ``dedup_index`` version is older, so :meth:`DedupIndex.rebuild_if_stale`
+    then fills them from the stored articles. Returns whether it dropped them."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(fingerprints)")]
+    if not columns or "id" in columns:
+        return False
+    conn.execute("DROP TABLE fingerprints")
+    conn.execute("DROP TABLE IF EXISTS lsh_buckets")
+    return True
 
 
 class DedupIndex:
@@ -154,10 +177,9 @@ class DedupIndex:
         # 16 bands of 4) an article shares 2+ bands with a duplicate 99.7% of the time.
         candidates = self.conn.execute(
             "SELECT f.canonical_url, f.signature FROM fingerprints f JOIN ("
-            " SELECT canonical_url FROM lsh_buckets"
-            f" WHERE {' OR '.join(['(band = ? AND bucket = ?)'] * len(keys))}"
-            " GROUP BY canonical_url HAVING count(*) >= ?) c ON f.canonical_url = c.canonical_url",
-            [value for key in keys for value in key] + [self.min_bands]).fetchall()
+            f" SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({', '.join('?' * len(keys))})"
+            " GROUP BY fingerprint HAVING count(*) >= ?) c ON f.id = c.fingerprint",
+            [*keys, self.min_bands]).fetchall()
         candidates = [c for c in candidates if c[0] != exclude and len(c[1]) == NUM_PERM * 4]
         if not candidates:
             return None
@@ -175,26 +197,34 @@ class DedupIndex:
         ``buckets`` as in :meth:`find`)."""
         if not new:
             self.remove(canonical_url)
-        # OR REPLACE: a fingerprint left by an article deleted by hand may hold the URL.
-        self.conn.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?)",
-                          (canonical_url, print_.content_hash, print_.signature))
-        self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?, ?)",
-                              [(band, bucket, canonical_url) for band, bucket
-                               in buckets or lsh_buckets(print_.signature, self.bands)])
+        values = (canonical_url, print_.content_hash, print_.signature)
+        insert = "INSERT OR IGNORE INTO fingerprints (canonical_url, content_hash, signature) VALUES (?, ?, ?)"
+        cursor = self.conn.execute(insert, values)
+        if cursor.rowcount == 0:  # a fingerprint left by an article deleted by hand holds the URL
+            self.remove(canonical_url)
+            cursor = self.conn.execute(insert, values)
+        member = cursor.lastrowid
+        self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?)",
+                              [(bucket, member) for bucket in buckets or lsh_buckets(print_.signature, self.bands)])
 
     def rebuild_if_stale(self, texts) -> int:
-        """Compute every stored signature again when they were made by another
-        SIGNATURE_VERSION; ``texts(urls)`` gives (url, title, body) of those articles.
-        Returns how many were computed. Call inside a write transaction."""
+        """Compute the fingerprint of every stored article again when the stored ones
+        were made by another SIGNATURE_VERSION (or none is recorded); ``texts()`` gives
+        (url, title, body) of every stored article. Returns how many were computed.
+        Call inside a write transaction."""
         row = self.conn.execute("SELECT version FROM dedup_index WHERE id = 1").fetchone()
         if row is not None and row[0] == SIGNATURE_VERSION:
             return 0
-        urls = [u for (u,) in self.conn.execute("SELECT canonical_url FROM fingerprints")]
-        for url, title, body in texts(urls):
-            self.add(url, fingerprint(title or "", body or ""))
+        self.conn.execute("DELETE FROM lsh_buckets")
+        self.conn.execute("DELETE FROM fingerprints")
+        count = 0
+        for url, title, body in texts():
+            self.add(url, fingerprint(title or "", body or ""), new=True)
+            count += 1
         self.conn.execute("INSERT OR REPLACE INTO dedup_index (id, version) VALUES (1, ?)", (SIGNATURE_VERSION,))
-        return len(urls)
+        return count
 
     def remove(self, canonical_url: str) -> None:
+        self.conn.execute("DELETE FROM lsh_buckets WHERE fingerprint IN"
+                          " (SELECT id FROM fingerprints WHERE canonical_url = ?)", (canonical_url,))
         self.conn.execute("DELETE FROM fingerprints WHERE canonical_url = ?", (canonical_url,))
-        self.conn.execute("DELETE FROM lsh_buckets WHERE canonical_url = ?", (canonical_url,))

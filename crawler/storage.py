@@ -28,6 +28,7 @@ import sqlite_utils
 
 from . import search
 from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets
+from .dedup import drop_old_tables as drop_old_dedup_tables
 from .urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -121,20 +122,27 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             articles.add_column(column, kind)
     for columns in (["site", "section"], ["published_at"], ["editor"]):
         articles.create_index(columns, if_not_exists=True)
+    conn = db.conn
+    with conn:
+        drop_old_dedup_tables(conn)
     db.executescript(_SCHEMA + DEDUP_SCHEMA)
     ensure_runs_table(db)
-    conn = db.conn
 
-    def texts(urls: list[str]):
-        for start in range(0, len(urls), 1000):
-            chunk = urls[start:start + 1000]
-            yield from conn.execute(f"SELECT canonical_url, title, body FROM articles WHERE canonical_url IN"
-                                    f" ({', '.join('?' * len(chunk))})", chunk).fetchall()
+    def texts():
+        last = -1 << 63
+        while True:  # by rowid, a thousand at a time: the writes in between touch other tables
+            rows = conn.execute("SELECT rowid, canonical_url, title, body FROM articles WHERE rowid > ?"
+                                " ORDER BY rowid LIMIT 1000", (last,)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for _, url, title, body in rows:
+                yield url, title, body
 
     with conn:
         recomputed = DedupIndex(conn).rebuild_if_stale(texts)
     if recomputed:
-        logger.info("Computed the near-duplicate signatures of %d stored articles again (new version)", recomputed)
+        logger.info("Computed the near-duplicate signatures of %d stored articles (new version)", recomputed)
 
 
 def article_row(item: dict, now: str | None = None) -> dict:
@@ -196,7 +204,7 @@ class PreparedItem:
     redirects: tuple[str, ...] = ()
     """canonical_url() of the URLs that redirected to it."""
     fingerprint: Fingerprint | None = None
-    buckets: tuple[tuple[int, int], ...] = ()
+    buckets: tuple[int, ...] = ()
     """LSH buckets of the signature, in ``bands`` bands."""
     bands: int = 0
     search: search.IndexEntry | None = None
@@ -435,8 +443,10 @@ def forget_urls(db: sqlite_utils.Database, prefix: str) -> int:
     like = prefix.replace("%", "\\%").replace("_", "\\_") + "%"
     with db.conn:
         deleted = db.conn.execute("DELETE FROM articles WHERE canonical_url LIKE ? ESCAPE '\\'", (like,)).rowcount
+        db.conn.execute("DELETE FROM lsh_buckets WHERE fingerprint IN"
+                        " (SELECT id FROM fingerprints WHERE canonical_url LIKE ? ESCAPE '\\')", (like,))
         for table, column in (("article_urls", "article"), ("revisions", "canonical_url"),
-                              ("fingerprints", "canonical_url"), ("lsh_buckets", "canonical_url")):
+                              ("fingerprints", "canonical_url")):
             db.conn.execute(f"DELETE FROM {table} WHERE {column} LIKE ? ESCAPE '\\'", (like,))
     return deleted
 

@@ -172,3 +172,42 @@ def test_a_fingerprint_left_by_an_article_deleted_by_hand_does_not_block_its_url
         db.conn.execute("DELETE FROM article_urls")
     assert ArticleWriter(db).write([item("http://a.cn/1.html", body=OTHER)]) == {"new": 1}
     db.conn.close()
+
+
+def test_tables_of_an_earlier_layout_are_made_again_from_the_articles(tmp_path):
+    """Version 3 kept URLs in lsh_buckets ((band, bucket, canonical_url), two indexes) and
+    fingerprints without ids: opening such a database remakes both from the articles."""
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    ArticleWriter(db).write([item("http://a.cn/1.html")])
+    db.conn.executescript("""
+        DROP TABLE fingerprints; DROP TABLE lsh_buckets;
+        CREATE TABLE fingerprints (canonical_url TEXT PRIMARY KEY, content_hash TEXT NOT NULL, signature BLOB NOT NULL);
+        CREATE INDEX fingerprints_hash ON fingerprints (content_hash);
+        CREATE TABLE lsh_buckets (band INTEGER NOT NULL, bucket INTEGER NOT NULL, canonical_url TEXT NOT NULL);
+        CREATE INDEX lsh_buckets_members ON lsh_buckets (band, bucket, canonical_url);
+        INSERT INTO fingerprints VALUES ('http://a.cn/1.html', 'old', zeroblob(256));
+        INSERT INTO lsh_buckets VALUES (0, 1, 'http://a.cn/1.html');
+        UPDATE dedup_index SET version = 3;
+    """)
+    db.conn.close()
+    db = open_database(path)
+    assert [r[1] for r in db.conn.execute("PRAGMA table_info(lsh_buckets)")] == ["bucket", "fingerprint"]
+    [(url, content_hash)] = db.conn.execute("SELECT canonical_url, content_hash FROM fingerprints").fetchall()
+    assert (url, content_hash) == ("http://a.cn/1.html", fingerprint("统战部召开座谈会", BODY).content_hash)
+    assert db.conn.execute("SELECT count(DISTINCT bucket), min(fingerprint) = max(fingerprint)"
+                           " FROM lsh_buckets").fetchone() == (16, 1)
+    assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
+    db.conn.close()
+
+
+def test_forgetting_an_article_takes_its_buckets_with_it(tmp_path):
+    from crawler.storage import forget_urls
+
+    db = open_database(tmp_path / "news.db")
+    ArticleWriter(db).write([item("http://a.cn/1.html"), item("http://b.cn/2.html", body=OTHER)])
+    assert forget_urls(db, "http://a.cn/") == 1
+    assert db.conn.execute("SELECT count(*) FROM lsh_buckets").fetchone() == (16,)
+    assert db.conn.execute("SELECT count(*) FROM lsh_buckets WHERE fingerprint NOT IN"
+                           " (SELECT id FROM fingerprints)").fetchone() == (0,)
+    db.conn.close()
