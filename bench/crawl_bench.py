@@ -69,7 +69,9 @@ What it does, per scale:
    highest sum, sampled every 0.2 s from /proc, of the RSS of the crawl process and
    its worker processes (``PROCESS_WORKERS``, ``crawler/offload.py``; pages they share
    counted once per process, so an upper bound), never below ``/usr/bin/time``'s
-   ``%M`` (the largest process alone, shown beside it). Both crawls are CPU-bound on Scrapy's one reactor
+   ``%M`` (the largest process alone, shown beside it). The same sampling gives
+   each process's CPU time (/proc, as of its last sample, so a little short), shown
+   per page for the crawl process and the worker processes apart. Both crawls are CPU-bound on Scrapy's one reactor
    thread, so pages/s fall when other processes take the CPU: the report gives each
    crawl's CPU time over its wall time and the load average before it, warns below
    90%, and also gives the ratio of CPU time per page, which other load hardly moves.
@@ -240,15 +242,36 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _cpu_ticks(pid: int) -> int | None:
+    """User + system CPU time of `pid` so far, in clock ticks (/proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"crawler.worker" in cmdline.read()
+    except OSError:
+        return False
+
+
 class TreeMemory(threading.Thread):
     """Samples, every `interval` s, the summed RSS of every process below a wrapper (the crawl
     and its worker processes; the timing wrapper itself left out): `peak_mb`. A sum of RSS
-    counts pages the processes share once per process: an upper bound of their memory."""
+    counts pages the processes share once per process: an upper bound of their memory.
+    Also the CPU time each process had at its last sample, summed apart for the worker
+    processes (``crawler.worker``) and the others (the crawl process): `cpu_split`."""
 
     def __init__(self, root: int, interval: float = 0.2):
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
         self.peak_kib, self.peak_processes = 0, 0
+        self.cpu: dict[int, tuple[bool, int]] = {}  # pid -> (a worker?, CPU ticks at its last sample)
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -257,6 +280,18 @@ class TreeMemory(threading.Thread):
             total = sum(_rss_kib(pid) for pid in pids)
             if total > self.peak_kib:
                 self.peak_kib, self.peak_processes = total, len(pids)
+            for pid in pids:
+                ticks = _cpu_ticks(pid)
+                if ticks is not None:
+                    known = self.cpu.get(pid)
+                    self.cpu[pid] = (known[0] if known else _is_worker(pid), ticks)
+
+    @property
+    def cpu_split(self) -> tuple[float, float]:
+        """CPU seconds (crawl process, worker processes), as last sampled."""
+        tick = os.sysconf("SC_CLK_TCK")
+        crawl = sum(ticks for worker, ticks in self.cpu.values() if not worker) / tick
+        return crawl, sum(ticks for worker, ticks in self.cpu.values() if worker) / tick
 
     @property
     def peak_mb(self) -> float:
@@ -290,7 +325,8 @@ def run_child(cmd: list[str], log_path: Path, timeout: float, what: str, memory:
             if sampler is not None:
                 sampler.stopped.set()
                 sampler.join()
-                memory.update(tree_peak_mb=sampler.peak_mb, tree_processes=sampler.peak_processes)
+                memory.update(tree_peak_mb=sampler.peak_mb, tree_processes=sampler.peak_processes,
+                              cpu_split=sampler.cpu_split)
         wall = time.monotonic() - started
     if rc != 0:
         raise BenchError(f"{what} exited {rc} (log: {log_path}):\n{_tail(log_path)}")
@@ -1219,6 +1255,9 @@ def report_scale(r: ScaleResult) -> None:
         ["CPU per page (processes, start-up included)"] + [
             f"{1000 * c.cpu_s / c.responses:,.2f} ms" if c.cpu_s and c.label != "stages" else "–"
             for c in crawls[:2]] + (["–"] if r.stages else []),
+        ["  of which crawl process / worker processes (sampled)"] + [
+            " / ".join(f"{1000 * cpu / c.responses:,.2f} ms" for cpu in c.extra["cpu_split"])
+            if c.extra.get("cpu_split") and c.label != "stages" else "–" for c in crawls],
         ["crawl CPU / wall time (all its processes)"] + [f"{c.cpu_share:.0%}" if c.cpu_share else "–" for c in crawls],
         ["load average before the crawl (1 min)"] + [f"{c.extra['load']:.2f}" for c in crawls],
         ["server CPU share while crawled"] + [f"{c.server_busy:.0%}" for c in crawls],

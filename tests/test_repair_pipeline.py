@@ -10,6 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from conftest import REPO
 from crawler.items import Article
+from crawler.tasks import REPAIRED_AHEAD, repair_ahead
 from pipelines.repair import RepairPipeline
 
 
@@ -40,6 +41,63 @@ def test_repairs_all_text_fields_as_one_document():
     assert (item.title_simplified, item.body_simplified) == ("统战工作会议召开", "会议，审议文件。\n全体（扩大）会议")
     assert stats.get_value("repair/pinyin_annotations") == 1
     assert stats.get_value("repair/items_changed") == 1
+
+
+def test_a_repair_computed_with_the_extraction_is_applied_as_is():
+    """The news spider's extraction task repairs too (crawler.tasks.repair_ahead): the
+    pipeline applies that result, counts it the same, and leaves no trace of it on the item."""
+    pipe, stats = make()
+    item = mirror_item()
+    repair_ahead(item, True)
+    ahead = getattr(item, REPAIRED_AHEAD)
+    ahead[2][0]["title"] = "computed ahead"  # so that we can tell it was used
+    item = pipe.process_item(item)
+    assert item.title == "computed ahead"
+    assert item.body == "會議，審議文件。\n全體（擴大）會議"
+    assert stats.get_value("repair/pinyin_annotations") == 1
+    assert not hasattr(item, REPAIRED_AHEAD)
+
+
+def test_a_repair_computed_ahead_in_a_worker_process_is_used():
+    """Pickled back from the worker with its article, the fields it was computed from are
+    the article's own objects again: the check is an identity test, and it passes."""
+    import pickle
+
+    from itemadapter import ItemAdapter
+    from crawler.tasks import REPAIR_INPUT, take_repaired_ahead
+
+    item = mirror_item()
+    repair_ahead(item, True)
+    item = pickle.loads(pickle.dumps((item, None)))[0]
+    fields = {name: ItemAdapter(item).get(name) for name in REPAIR_INPUT}
+    assert getattr(item, REPAIRED_AHEAD)[0]["body"] is item.body
+    assert take_repaired_ahead(item, fields, True)[0]["title"] == "統戰工作會議召開"
+
+
+@pytest.mark.parametrize("change", ["body", "simplified"])
+def test_a_repair_computed_before_the_item_changed_is_computed_again(change):
+    pipe, _ = make(REPAIR_SIMPLIFIED=change != "simplified")
+    item = mirror_item()
+    repair_ahead(item, True)
+    if change == "body":
+        item.body = "全體(擴大)會議,,閉幕"  # a pipeline before this one changed it
+    item = pipe.process_item(item)
+    if change == "body":
+        assert item.body == "全體（擴大）會議，閉幕"
+    else:
+        assert item.body_simplified is None  # REPAIR_SIMPLIFIED off, unlike the result ahead
+    assert not hasattr(item, REPAIRED_AHEAD)
+
+
+def test_the_pipeline_asks_the_news_spider_to_repair_with_its_extraction():
+    from crawler.spiders.news import NewsSpider
+
+    crawler = get_crawler(NewsSpider, {"REPAIR_SIMPLIFIED": False})
+    crawler.spider = crawler._create_spider(start_url="http://www.example.cn/")
+    pipe = RepairPipeline.from_crawler(crawler)
+    assert crawler.spider.repair_ahead is None
+    pipe.open_spider()
+    assert crawler.spider.repair_ahead is False
 
 
 def test_clean_item_untouched_and_plain_dicts_work():

@@ -81,6 +81,9 @@ class NewsSpider(scrapy.Spider):
     name = "news"
     # 304 Not Modified answers a conditional re-crawl: handled, not an error.
     handle_httpstatus_list = [304]
+    # Set by the repair pipeline when it opens (pipelines/repair.py): its ``simplified``
+    # flag, and the extraction task repairs the article too (crawler.tasks.repair_ahead).
+    repair_ahead: bool | None = None
 
     def __init__(self, start_url: str | None = None, site: str | None = None, full: str | None = None,
                  *args, **kwargs):
@@ -246,7 +249,7 @@ class NewsSpider(scrapy.Spider):
         # then take the output as a plain list, which costs it less per page.
         article, dropped = await self.workers.run(
             extract_page, response.url, response.body, content_type, response.status,
-            datetime.now(timezone.utc).isoformat(timespec="seconds"), self.profile)
+            datetime.now(timezone.utc).isoformat(timespec="seconds"), self.profile, self.repair_ahead)
         output = []
         if dropped is not None:
             reason, message = dropped
