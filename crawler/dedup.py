@@ -30,8 +30,8 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
 
-import numpy as np
 
 from .repair import to_simplified
 
@@ -48,9 +48,17 @@ def _constant(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
 
-_A = np.array([_constant(f"minhash-a-{i}") | 1 for i in range(NUM_PERM)], dtype=np.uint64)  # odd
-_B = np.array([_constant(f"minhash-b-{i}") for i in range(NUM_PERM)], dtype=np.uint64)
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+@lru_cache(maxsize=1)
+def _minhash():
+    """numpy and the permutations' constants (odd multipliers, offsets, the shingle mix).
+    numpy is imported here, on first use, not with the module: the crawl process imports
+    this module (its schema, through crawler.storage) and leaves signatures to its worker
+    process, and numpy is 11 MB of its memory."""
+    import numpy as np
+
+    a = np.array([_constant(f"minhash-a-{i}") | 1 for i in range(NUM_PERM)], dtype=np.uint64)
+    b = np.array([_constant(f"minhash-b-{i}") for i in range(NUM_PERM)], dtype=np.uint64)
+    return np, a, b, np.uint64(0x9E3779B97F4A7C15)
 
 
 def normalise(text: str) -> str:
@@ -69,8 +77,9 @@ class Fingerprint:
     """NUM_PERM uint32 MinHash values, little-endian."""
 
 
-def _signature(text: str) -> np.ndarray:
+def _signature(text: str):
     """MinHash of the set of ``SHINGLE``-character shingles of ``text``: NUM_PERM uint32."""
+    np, multipliers, offsets, mix = _minhash()
     points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     if len(points) == 0:
         points = np.zeros(1, dtype=np.uint64)
@@ -79,8 +88,8 @@ def _signature(text: str) -> np.ndarray:
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as hashing wants
         for offset in range(width):
             shingles = shingles * np.uint64(0x110000) + points[offset:len(points) - width + 1 + offset]
-        shingles = np.unique(shingles * _MIX)
-        hashed = (_A[:, None] * shingles[None, :] + _B[:, None]) >> np.uint64(32)
+        shingles = np.unique(shingles * mix)
+        hashed = (multipliers[:, None] * shingles[None, :] + offsets[:, None]) >> np.uint64(32)
     return hashed.min(axis=1).astype("<u4")
 
 
@@ -94,6 +103,7 @@ def fingerprint(title: str, body: str) -> Fingerprint:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures."""
+    np = _minhash()[0]
     return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
 
 
@@ -184,6 +194,7 @@ class DedupIndex:
         if not candidates:
             return None
         # All candidates compared at once; the first of the best scores wins, as in a loop.
+        np = _minhash()[0]
         theirs = np.frombuffer(b"".join(signature for _, signature in candidates), "<u4").reshape(-1, NUM_PERM)
         agree = np.count_nonzero(theirs == np.frombuffer(print_.signature, "<u4"), axis=1)
         first_best = int(np.argmax(agree))

@@ -23,13 +23,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import logging
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from . import search
 from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets
 from .dedup import drop_old_tables as drop_old_dedup_tables
 from .urls import canonical_url
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +70,9 @@ JSON_COLUMNS = ("keywords", "breadcrumb", "provenance", "repairs", "repair_flags
 ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS
                      if c not in ("content_hash", "first_stored_at", "updated_at", "last_seen_at"))
 
-def open_database(path: str | Path, search_index: bool = True) -> sqlite_utils.Database:
-    """Open (creating folders, file and schema as needed) the crawl database.
+def connect(path: str | Path, search_index: bool = True) -> sqlite3.Connection:
+    """Open (creating folders, file and schema as needed) the crawl database: a plain
+    ``sqlite3`` connection, for the crawl process's extensions, which need no more.
 
     With ``search_index`` the full-text index (:mod:`crawler.search`) is made
     ready: its SQL functions registered on the connection, the index built if it is
@@ -80,17 +83,48 @@ def open_database(path: str | Path, search_index: bool = True) -> sqlite_utils.D
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30)
-    db = sqlite_utils.Database(conn)
-    db.enable_wal()
+    conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL: durable at each checkpoint, and a crash cannot corrupt the file.
-    db.execute("PRAGMA synchronous = NORMAL")
-    ensure_schema(db)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    ensure_schema(conn)
     if search_index:
         built = search.ensure_index(conn)
         if built is not None:
             logger.info("Built the full-text index of %s: %d articles in %.1f s",
                         path, built["articles"], built["seconds"])
-    return db
+    return conn
+
+
+def open_database(path: str | Path, search_index: bool = True) -> sqlite_utils.Database:
+    """:func:`connect`, as a ``sqlite_utils.Database`` (its connection is ``db.conn``).
+
+    sqlite-utils is imported here, not with the module: the crawl process, whose
+    worker process writes the articles, then does not load it (15 MB of its memory).
+    """
+    import sqlite_utils
+
+    return sqlite_utils.Database(connect(path, search_index))
+
+
+def _connection(db) -> sqlite3.Connection:
+    """The sqlite3 connection of ``db``: a connection, or a ``sqlite_utils.Database``."""
+    return db if isinstance(db, sqlite3.Connection) else db.conn
+
+
+def _ensure_table(conn: sqlite3.Connection, name: str, columns: dict[str, type], pk: str,
+                  not_null: tuple[str, ...] = ()) -> None:
+    """Table ``name`` with ``columns`` (as sqlite-utils made it in earlier versions);
+    the columns an older table lacks are added."""
+    types = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+    existing = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+    if not existing:
+        lines = [f'"{column}" {types[kind]}' + (" PRIMARY KEY" if column == pk else "")
+                 + (" NOT NULL" if column in not_null else "") for column, kind in columns.items()]
+        conn.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (\n   ' + ",\n   ".join(lines) + "\n)")
+        return
+    for column, kind in columns.items():
+        if column not in existing:
+            conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {types[kind]}')
 
 
 _SCHEMA = """
@@ -113,20 +147,18 @@ CREATE INDEX IF NOT EXISTS revisions_url ON revisions (canonical_url);
 """
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    articles = db["articles"]
-    articles.create(ARTICLE_COLUMNS, pk="canonical_url", not_null=["url", "title", "body"], if_not_exists=True)
-    # Databases made by an earlier version lack the newer columns: add them.
-    for column, kind in ARTICLE_COLUMNS.items():
-        if column not in articles.columns_dict:
-            articles.add_column(column, kind)
-    for columns in (["site", "section"], ["published_at"], ["editor"]):
-        articles.create_index(columns, if_not_exists=True)
-    conn = db.conn
+def ensure_schema(db) -> None:
+    """Make the tables and indexes that are missing (``db``: a connection or a
+    ``sqlite_utils.Database``); databases made by an earlier version get the newer columns."""
+    conn = _connection(db)
     with conn:
+        _ensure_table(conn, "articles", ARTICLE_COLUMNS, "canonical_url", ("url", "title", "body"))
+        for columns in (("site", "section"), ("published_at",), ("editor",)):
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            conn.execute(f'CREATE INDEX IF NOT EXISTS "idx_articles_{"_".join(columns)}" ON "articles" ({quoted})')
         drop_old_dedup_tables(conn)
-    db.executescript(_SCHEMA + DEDUP_SCHEMA)
-    ensure_runs_table(db)
+    conn.executescript(_SCHEMA + DEDUP_SCHEMA)
+    ensure_runs_table(conn)
 
     def texts():
         last = -1 << 63
@@ -462,33 +494,33 @@ RUN_COLUMNS: dict[str, type] = {
 }
 
 
-def ensure_runs_table(db: sqlite_utils.Database) -> None:
-    runs = db["crawl_runs"]
-    runs.create(RUN_COLUMNS, pk="id", if_not_exists=True)
-    for column, kind in RUN_COLUMNS.items():
-        if column not in runs.columns_dict:
-            runs.add_column(column, kind)
+def ensure_runs_table(db) -> None:
+    conn = _connection(db)
+    with conn:
+        _ensure_table(conn, "crawl_runs", RUN_COLUMNS, "id")
 
 
-def record_run(db: sqlite_utils.Database, run: dict, run_id: int | None = None) -> int:
-    """Insert a ``crawl_runs`` row, or update row ``run_id``; returns its id."""
-    with db.conn:
+def record_run(db, run: dict, run_id: int | None = None) -> int:
+    """Insert a ``crawl_runs`` row, or update row ``run_id``; returns its id (``db``: a
+    connection or a ``sqlite_utils.Database``)."""
+    conn = _connection(db)
+    with conn:
         if run_id is None:
-            cursor = db.conn.execute(
+            cursor = conn.execute(
                 f"INSERT INTO crawl_runs ({', '.join(run)}) VALUES ({', '.join('?' * len(run))})",
                 list(run.values()),
             )
             return cursor.lastrowid
-        db.conn.execute(f"UPDATE crawl_runs SET {', '.join(f'{c} = ?' for c in run)} WHERE id = ?",
-                        [*run.values(), run_id])
+        conn.execute(f"UPDATE crawl_runs SET {', '.join(f'{c} = ?' for c in run)} WHERE id = ?",
+                     [*run.values(), run_id])
     return run_id
 
 
-def last_run_finished(db: sqlite_utils.Database, spider: str, args: str) -> bool:
+def last_run_finished(db, spider: str, args: str) -> bool:
     """Whether the latest recorded run of ``spider`` with these arguments ended with
     finish_reason "finished" (a run killed with -9 never records its end). Runs the
     lock stopped before they began do not count: they crawled nothing."""
-    row = db.conn.execute(
+    row = _connection(db).execute(
         "SELECT finish_reason FROM crawl_runs WHERE spider = ? AND args = ?"
         " AND coalesce(finish_reason, '') NOT IN ('lock_held', 'lock_error') ORDER BY id DESC LIMIT 1",
         (spider, args)).fetchone()

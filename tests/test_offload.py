@@ -148,3 +148,20 @@ def test_workers_end_when_the_crawl_is_killed(portal_server, tmp_path, python):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"worker processes outlived the crawl: {left}"
+
+
+def test_the_crawl_process_leaves_numpy_and_sqlite_utils_to_its_workers(tmp_path):
+    """The crawl process imports the spider, pipelines and extensions, and opens the
+    database for its extensions, without loading numpy (signatures) or sqlite-utils
+    (the writer's API): they are ~26 MB of its memory, and its worker does that work."""
+    script = textwrap.dedent(f"""
+        import sys
+        import crawler.spiders.news, crawler.extensions.failures, crawler.extensions.runs
+        import pipelines.repair, pipelines.sqlite
+        from crawler.storage import connect
+        connect({str(tmp_path / "news.db")!r}).close()
+        print(sorted(m for m in ("numpy", "sqlite_utils") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

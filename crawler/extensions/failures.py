@@ -29,7 +29,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from .. import failures
-from ..storage import open_database
+from ..storage import connect
 from ..urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,7 @@ class FailureRecorder:
 
     # ------------------------------------------------------------------ signals
     def spider_opened(self, spider):
-        db = open_database(self.path, search_index=False)
-        self.conn = db.conn
+        self.conn = connect(self.path, search_index=False)
         failures.ensure_table(self.conn)
 
     def spider_closed(self, spider, reason):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from ..storage import last_run_finished, open_database, record_run
+from ..storage import connect, last_run_finished, record_run
 
 
 class CrawlRunRecorder:
@@ -52,16 +52,16 @@ class CrawlRunRecorder:
         # "all known, stop paginating" (what came after the kill was never seen).
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         args = self.run_args(spider)
-        db = open_database(self.path)
+        db = connect(self.path)
         try:
             spider.previous_run_finished = last_run_finished(db, spider.name, args)
             self.run_id = record_run(db, {"spider": spider.name, "args": args, "started_at": self.started_at})
         finally:
-            db.conn.close()
+            db.close()
 
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats.get_stats()
-        db = open_database(self.path)
+        db = connect(self.path)
         try:
             record_run(db, {
                 "spider": spider.name,
@@ -79,7 +79,7 @@ class CrawlRunRecorder:
                 "stats": json.dumps(stats, ensure_ascii=False, default=str, sort_keys=True),
             }, self.run_id)
         finally:
-            db.conn.close()
+            db.close()
 
 
 def dropped_counts(stats: dict) -> dict[str, int]:
