@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -161,7 +162,14 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> int
         meta.write_text(json.dumps(metadata(db_path.stem), ensure_ascii=False), encoding="utf-8")
         command = [sys.executable, "-m", "datasette", "serve", str(db_path), "--metadata", str(meta),
                    "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", "3000"]
+        server = subprocess.Popen(command)
+        # SIGTERM (systemd, a supervisor, kill) stops Datasette too, rather than leaving it
+        # serving on its own; Ctrl-C reaches both from the terminal.
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
         try:
-            return subprocess.call(command)
+            return server.wait()
         except KeyboardInterrupt:
+            server.wait()
             return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)

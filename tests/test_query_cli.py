@@ -138,6 +138,15 @@ def datasette(python, db):
     yield base
     proc.terminate()
     proc.wait(timeout=20)
+    # Datasette, a process of its own, stops with it (it used to keep serving, orphaned).
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            get_json(base + ".json")
+        except OSError:
+            break
+        assert time.monotonic() < deadline, "Datasette still serving after python -m crawler serve got SIGTERM"
+        time.sleep(0.2)
 
 
 def test_datasette_searches_chinese_facets_and_labels(datasette, db, originals):
