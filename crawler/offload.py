@@ -30,8 +30,13 @@ tasks it had: a new worker is started and each of those tasks is tried once more
 ends when its input closes: when the spider closes, or when the crawl process dies
 however it dies (``kill -9`` too). A worker that cannot even start (it ends before saying
 it is ready) is not started again: the error is logged once and the work is done in
-place for the rest of the crawl. Stats: ``workers/processes``, ``workers/restarts``,
-``workers/tasks``, ``workers/failed_to_start``.
+place for the rest of the crawl. A worker that holds tasks and answers none of them for
+``WORKER_TASK_TIMEOUT`` seconds is taken to be stuck (a page that sends a regular
+expression into endless backtracking, a C extension in a loop): it is killed, and
+that is a worker death as above, so the task that hung it fails with
+:class:`WorkerDied` after a second try and the crawl goes on. Stats:
+``workers/processes``, ``workers/restarts``, ``workers/tasks``, ``workers/failed_to_start``,
+``workers/hung``.
 """
 
 from __future__ import annotations
@@ -40,12 +45,13 @@ import logging
 import os
 import pickle
 import sys
+import time
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, protocol
+from twisted.internet import defer, protocol, task
 
 from .worker import READY, RESULTS_FD, cut_frames, frame
 
@@ -77,12 +83,25 @@ class _Worker(protocol.ProcessProtocol):
         self.ready = False  # it said so: its imports worked
         self.alive = True
         self.ended: defer.Deferred = defer.Deferred()
+        # When it last answered a task, or was given one with none in hand (the watchdog's clock).
+        self.progress = time.monotonic()
+        self.untimed: set[int] = set()  # tasks in hand that may take as long as they take
 
-    def send(self, task_id: int, payload: bytes) -> defer.Deferred:
+    def send(self, task_id: int, payload: bytes, timed: bool = True) -> defer.Deferred:
         answer: defer.Deferred = defer.Deferred()
+        if not self.pending:
+            self.progress = time.monotonic()
         self.pending[task_id] = answer
+        if not timed:
+            self.untimed.add(task_id)
         self.transport.write(frame(task_id, payload))
         return answer
+
+    def stuck_for(self, now: float) -> float:
+        """Seconds it has held timed tasks without answering any (0 when it holds none)."""
+        if not self.pending or self.untimed or not self.alive:
+            return 0.0
+        return now - self.progress
 
     def childDataReceived(self, fd: int, data: bytes) -> None:
         if fd != RESULTS_FD:
@@ -95,6 +114,8 @@ class _Worker(protocol.ProcessProtocol):
             answer = self.pending.pop(task_id, None)
             if answer is None:
                 continue
+            self.progress = time.monotonic()
+            self.untimed.discard(task_id)
             try:
                 ok, value, records = pickle.loads(payload)
             except Exception as exc:
@@ -120,6 +141,7 @@ class _Worker(protocol.ProcessProtocol):
             self.alive = False
             self.pool._worker_lost(self)
         pending, self.pending = self.pending, {}
+        self.untimed.clear()
         for answer in pending.values():
             answer.errback(_Lost())
 
@@ -127,23 +149,44 @@ class _Worker(protocol.ProcessProtocol):
 class WorkerPool:
     """``processes`` worker processes (0: every task runs in place)."""
 
-    def __init__(self, processes: int = 1, stats=None):
+    def __init__(self, processes: int = 1, stats=None, task_timeout: float = 0.0):
         if processes < 0:
             raise ValueError(f"PROCESS_WORKERS must be 0 or more, got {processes}")
+        if task_timeout < 0:
+            raise ValueError(f"WORKER_TASK_TIMEOUT must be 0 (none) or more seconds, got {task_timeout}")
         self.processes = processes
         self.stats = stats
+        self.task_timeout = task_timeout  # 0: none
         self.workers: list[_Worker] = []
         self._next_id = 0
         self._closed = False
+        self._watchdog: task.LoopingCall | None = None
 
     def start(self) -> None:
-        """Start the workers that are missing (none in place)."""
+        """Start the workers that are missing (none in place), and the watchdog."""
         if self._closed:
             return
         while len(self.workers) < self.processes:
             self.workers.append(self._spawn())
         if self.processes and self.stats is not None:
             self.stats.set_value("workers/processes", self.processes)
+        if self.processes and self.task_timeout and self._watchdog is None:
+            self._watchdog = task.LoopingCall(self._watch)
+            self._watchdog.start(min(self.task_timeout / 4, 5.0), now=False)
+
+    def _watch(self) -> None:
+        """Kill the workers stuck on their tasks for longer than ``task_timeout``."""
+        now = time.monotonic()
+        for worker in list(self.workers):
+            stuck = worker.stuck_for(now)
+            if stuck > self.task_timeout:
+                logger.error("A worker process (pid %s) answered none of its %d task(s) for %.0f s "
+                             "(WORKER_TASK_TIMEOUT): killed as stuck", getattr(worker.transport, "pid", "?"),
+                             len(worker.pending), stuck)
+                if self.stats is not None:
+                    self.stats.inc_value("workers/hung")
+                worker.progress = now  # killed once, not at every tick until it is gone
+                _signal(worker, "KILL")
 
     def _spawn(self) -> _Worker:
         from twisted.internet import reactor  # the one Scrapy installed
@@ -178,13 +221,14 @@ class WorkerPool:
                 if self.stats is not None:
                     self.stats.inc_value("workers/restarts")
 
-    async def run(self, func, *args, first: bool = False):
+    async def run(self, func, *args, first: bool = False, timed: bool = True):
         """``func(*args)``, in a worker process when there are any; its result or its exception.
 
         ``first``: in the first worker, always (a task with state there, the SQLite writer's:
         its tasks run one after the other, in the order given), and only when no other task
         waits there (a batch being written holds up no page's extraction); else the least
-        busy worker."""
+        busy worker. ``timed=False``: a task that may take long (opening a database that
+        needs its indexes rebuilt): the watchdog leaves its worker alone while it is in hand."""
         if not self.processes:
             return func(*args)
         # "L" (later): the first worker's tasks (the writer's) wait while others are queued.
@@ -198,7 +242,7 @@ class WorkerPool:
             if self.stats is not None:
                 self.stats.inc_value("workers/tasks")
             try:
-                return await maybe_deferred_to_future(worker.send(self._next_id, payload))
+                return await maybe_deferred_to_future(worker.send(self._next_id, payload, timed))
             except _Lost:
                 if not self.processes:  # the workers could not start: in place
                     return func(*args)
@@ -209,6 +253,8 @@ class WorkerPool:
     async def close(self) -> None:
         """Close the workers' input (they finish what they hold and exit) and wait for them."""
         self._closed = True
+        if self._watchdog is not None and self._watchdog.running:
+            self._watchdog.stop()
         from twisted.internet import reactor
 
         workers, self.workers = self.workers, []
@@ -223,8 +269,12 @@ class WorkerPool:
 
 def _kill(worker: _Worker) -> None:
     logger.warning("A worker process did not exit within %.0f s of the crawl's end: killed", CLOSE_TIMEOUT)
+    _signal(worker, "KILL")
+
+
+def _signal(worker: _Worker, name: str) -> None:
     try:
-        worker.transport.signalProcess("KILL")
+        worker.transport.signalProcess(name)
     except Exception:  # already gone
         pass
 
@@ -237,7 +287,8 @@ def worker_pool(crawler) -> WorkerPool:
     opens, closed when it has closed)."""
     pool = _POOLS.get(crawler)
     if pool is None:
-        pool = _POOLS[crawler] = WorkerPool(crawler.settings.getint("PROCESS_WORKERS", 0))  # unset: in place
+        pool = _POOLS[crawler] = WorkerPool(crawler.settings.getint("PROCESS_WORKERS", 0),  # unset: in place
+                                            task_timeout=crawler.settings.getfloat("WORKER_TASK_TIMEOUT", 0.0))
 
         def opened() -> None:  # the crawl's stats exist from here on
             pool.stats = crawler.stats

@@ -60,6 +60,10 @@ DUPEFILTER_TEMP_DIR = ""
 # One per spare CPU core at most; each takes ~60-90 MB. The first also writes the
 # database (SQLITE_WRITER_PROCESS).
 PROCESS_WORKERS = 1
+# Seconds a worker process may hold tasks without answering any before it is taken to
+# be stuck (a hostile page in endless regex backtracking) and killed: the task that hung
+# it fails after a second try, the crawl goes on (crawler/offload.py). 0: no limit.
+WORKER_TASK_TIMEOUT = 300.0
 
 # --- Item pipelines, in order (see pipelines/__init__.py) --------------------
 ITEM_PIPELINES = {

@@ -93,7 +93,8 @@ class SQLiteWriterPipeline:
     async def _open_process(self) -> None:
         # Opened (schema, search index) before the first page: a database that cannot be
         # written stops the crawl here, with SQLite's error.
-        await self.process.run(open_writer, str(self.path), self.dedup, first=True)
+        # Untimed: opening may rebuild an index of an earlier version (minutes on a large database).
+        await self.process.run(open_writer, str(self.path), self.dedup, first=True, timed=False)
         logger.info("Writing articles to %s (from a worker process)", self.path)
 
     def process_item(self, item):

@@ -75,9 +75,31 @@ POOL_SCRIPT = textwrap.dedent("""
         await pool.close()
         print("ok in place")
 
+    async def stuck():
+        import time
+        stats = Stats()
+        pool = WorkerPool(1, stats, task_timeout=1.0)
+        pool.start()
+        started = time.monotonic()
+        try:
+            await pool.run(time.sleep, 3600)  # a task that never ends: killed, tried again, killed
+        except WorkerDied as exc:
+            assert "sleep" in str(exc), exc
+        else:
+            raise AssertionError("a stuck worker went unreported")
+        assert time.monotonic() - started < 30
+        assert stats["workers/hung"] == 2 and stats["workers/restarts"] == 2, stats
+        assert await pool.run(pow, 2, 3) == 8  # the crawl goes on
+        await pool.run(time.sleep, 2.5, timed=False)  # a task allowed to take long is left alone
+        assert stats["workers/hung"] == 2, stats
+        await pool.close()
+        print("ok stuck")
+
     def main(reactor):
         if sys.argv[1] == "cannot-start":
             return defer.Deferred.fromCoroutine(cannot_start())
+        if sys.argv[1] == "stuck":
+            return defer.Deferred.fromCoroutine(stuck())
         return defer.Deferred.fromCoroutine(check(int(sys.argv[1])))
 
     task.react(main)
@@ -98,6 +120,11 @@ def test_worker_pool_results_errors_and_a_dying_worker():
 def test_workers_that_cannot_start_leave_the_work_in_place():
     """A worker whose imports fail is not restarted for ever: one error, then the work runs in place."""
     assert run_pool_script("cannot-start") == "ok in place"
+
+
+def test_a_worker_stuck_on_a_task_is_killed_and_the_task_fails():
+    """WORKER_TASK_TIMEOUT: a task that never answers does not hold the crawl for ever."""
+    assert run_pool_script("stuck") == "ok stuck"
 
 
 def test_no_workers_runs_tasks_in_place():
