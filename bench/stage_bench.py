@@ -16,8 +16,12 @@ It measures two targets of the crawl-throughput issue, in this process, outside 
    bytes (decoding included; no Content-Type header, as the files have none) and
    then ``pipelines.repair.RepairPipeline.process_item`` on the article (repair of
    every text field and the OpenCC Simplified forms, ``REPAIR_SIMPLIFIED`` on). One
-   untimed pass warms caches and tables; then each page runs ``--repeat`` times
-   (default 5) and its time is the median of its runs. The figure is the median
+   untimed pass warms caches and tables; then every page runs once per round, for
+   ``--repeat`` rounds (default 5), and a page's time is the median of its runs (rounds,
+   not a page's runs back to back: this machine's speed drifts by up to a third over
+   minutes, and a slow spell then costs every page one run). The fastest run of each
+   page and a reference loop's time before and after (``calibrate()``) are printed
+   beside it, to tell a slow spell from slow code. The figure is the median
    over pages (all datasets; ``zh`` rows for the Chinese ones alone), with p90, max
    and the mean of extraction and repair apart. A page whose extraction raises
    ``ExtractionError`` counts with the time it took to raise. Times are CPU time of
@@ -129,15 +133,35 @@ def bench_extract_repair(data: Path, repeat: int = 5) -> dict | None:
 
     for page in pages:  # warm-up: imports, OpenCC and fixer tables, regex caches
         once(page)
+    reference = [calibrate()]
+    # In rounds (every page once, then again …), not a page's runs back to back: this
+    # machine's speed drifts by a third over minutes (other tenants of the host), and a
+    # slow spell then costs every page one run, not some pages all of theirs.
+    runs_of: list[list[tuple[float, float, bool]]] = [[] for _ in pages]
+    for _ in range(repeat):
+        for runs, page in zip(runs_of, pages):
+            runs.append(once(page))
+    reference.append(calibrate())
     results = []
-    for page in pages:
-        runs = [once(page) for _ in range(repeat)]
+    for page, runs in zip(pages, runs_of):
         totals = [e + r for e, r, _ in runs]
         i = totals.index(statistics.median_low(totals))
         results.append({"dataset": page.dataset, "file": page.file, "bytes": len(page.body),
                         "total_ms": 1000 * totals[i], "extract_ms": 1000 * runs[i][0], "repair_ms": 1000 * runs[i][1],
-                        "ok": runs[i][2]})
-    return {"pages": results, "repeat": repeat, "data": str(data)}
+                        "fastest_ms": 1000 * min(totals), "ok": runs[i][2]})
+    return {"pages": results, "repeat": repeat, "data": str(data), "reference_ms": reference}
+
+
+def calibrate() -> float:
+    """CPU ms of a fixed pure-Python loop (the fastest of three): the machine's speed at the
+    time, printed beside the figures so that runs on a slower spell can be told apart."""
+    best = math.inf
+    for _ in range(3):
+        started, total = time.thread_time(), 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.thread_time() - started)
+    return 1000 * best
 
 
 def summarise_pages(rows: list[dict]) -> dict:
@@ -258,6 +282,10 @@ def report_extract_repair(result: dict | None, data: Path) -> tuple[list[str], b
     slowest = sorted(pages, key=lambda p: -p["total_ms"])[:3]
     print("slowest: " + ", ".join(f"{p['dataset']}/{Path(p['file']).name[:24]} {p['total_ms']:.1f} ms "
                                   f"({p['bytes'] / 1024:,.0f} KiB)" for p in slowest))
+    fastest = statistics.median(p["fastest_ms"] for p in pages)
+    before, after = result["reference_ms"]
+    print(f"fastest run of each page, median over pages: {fastest:.2f} ms; reference loop (calibrate()) "
+          f"{before:.0f} ms before the timed rounds, {after:.0f} ms after (lower is a faster machine)")
     ok = summary["median"] <= MAX_EXTRACT_REPAIR_MS
     return ([f"extraction + repair per real page, median ({summary['pages']} pages)", f"{summary['median']:.2f} ms",
              f"≤ {MAX_EXTRACT_REPAIR_MS:.0f} ms", _verdict(ok)], ok)
