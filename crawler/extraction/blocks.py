@@ -94,22 +94,30 @@ def _tag(el) -> str | None:
 
 
 def _inline_text(el) -> tuple[str, int]:
-    """Text of an inline element and how much of it is link text.
+    """Text of an inline element and how much of it is link text, in document order:
+    each node's text, then its children's (each followed by its tail). Skipped elements
+    (``SKIP_TAGS``) give only their tail.
 
-    Each node gives its text and then its tail, in ``iter()`` order: a child's tail
-    comes before its own children's text (``<span>a<a><b>b</b></a>c</span>`` gives
-    "acb"), and results depend on that order, so it is kept.
+    >>> from lxml import html
+    >>> _inline_text(html.fragment_fromstring("<span>制定的<a><b>法律</b></a>。</span>"))
+    ('制定的法律。', 2)
     """
     if not len(el):  # a leaf, the common case
         text = el.text or ""
         return text, len(text) if el.tag == "a" else 0
-    parts = []
-    for node in el.iter():
+    parts: list[str] = []
+
+    def walk(node) -> None:
         tag = node.tag
         if node.text and isinstance(tag, str) and tag.lower() not in SKIP_TAGS:
             parts.append(node.text)
-        if node.tail and node is not el:
-            parts.append(node.tail)
+        if not (isinstance(tag, str) and tag.lower() in SKIP_TAGS):
+            for child in node:
+                walk(child)
+                if child.tail:
+                    parts.append(child.tail)
+
+    walk(el)
     links = sum(len("".join(a.itertext())) for a in el.iter("a"))
     return "".join(parts), links
 

@@ -102,6 +102,8 @@ def _names(value: str, limit: int = 4) -> str | None:
 # Values that say nothing: "来源：转载文章", "作者：未知". A later line may say more.
 _PLACEHOLDER = re.compile(r"^(?:转载|转载文章|轉載|本站|本网|本網|原创|原創|网络|網絡|网络整理|未知|佚名|不详|admin|name|null|none)$", re.I)
 _EMPTY_BRACKETS = re.compile(r"[\[【(（]\s*[\]】)）]")
+# A value that sits in brackets of its own: 来源：[ 国际金融报 ] (old portal templates).
+_BRACKETED_VALUE = re.compile(r"\s*[\[【]\s*([^\[\]【】]+?)\s*[\]】]")
 
 
 def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
@@ -112,6 +114,8 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
     ...                         Block(None, "【责任编辑：李四】", 0, False)])
     >>> {k: v[0] for k, v in vals.items()}
     {'date': '2016-08-04 10:21', 'source': '海州日报', 'author': '张三', 'editor': '李四'}
+    >>> labelled_values([Block(None, "2004年7月16日08:19 [ 黄宇 ]  来源：[ 国际金融报 ] [打印]", 0, False)])["source"][0]
+    '国际金融报'
     """
     found: dict[str, tuple[str, str, Block]] = {}
     for block in blocks:
@@ -127,6 +131,9 @@ def labelled_values(blocks: list[Block]) -> dict[str, tuple[str, str, Block]]:
                 continue
             end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
             value = _EMPTY_BRACKETS.sub(" ", text[m.end():end])
+            bracketed = _BRACKETED_VALUE.match(value)
+            if bracketed:  # not cut at its opening bracket below
+                value = bracketed[1]
             if kind != "date":
                 cut = _VALUE_END.search(value)
                 if cut:
