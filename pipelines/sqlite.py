@@ -63,7 +63,9 @@ class SQLiteWriterPipeline:
         self.writer: ArticleWriter | None = None
         self.batch: list[dict] = []
         self.batch_started = 0.0
-        self._writing: list[defer.Deferred] = []  # batches handed to the writer process, not yet written
+        # Batches handed to the writer process, not yet written: what each one's end is awaited
+        # by (one awaitable per batch, shared by every item waiting for it).
+        self._writing: list = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -106,7 +108,7 @@ class SQLiteWriterPipeline:
 
     async def _add_when_written(self, item):
         while len(self._writing) >= MAX_BATCHES_HANDED:
-            await maybe_deferred_to_future(self._writing[0])
+            await self._writing[0]
         return self._add(item)
 
     def _add(self, item):
@@ -137,9 +139,11 @@ class SQLiteWriterPipeline:
         batch, self.batch = self.batch, []
         if batch:
             written = deferred_from_coro(self._write(batch))  # an asyncio task: started in creation order
-            self._writing.append(written)
             written.addErrback(self._write_failed, len(batch))
-            written.addBoth(lambda _: self._writing.remove(written))
+            # Converted once, after the callbacks above: its waiters wake when it is off the list.
+            done = maybe_deferred_to_future(written)
+            self._writing.append(done)
+            written.addBoth(lambda _: self._writing.remove(done))
 
     def _write_failed(self, failure, items: int) -> None:
         logger.error("A batch of %d items was not written to %s: %s", items, self.path, failure.getErrorMessage())
@@ -174,5 +178,5 @@ class SQLiteWriterPipeline:
     async def _close_process(self) -> None:
         self._hand_over()
         while self._writing:
-            await maybe_deferred_to_future(self._writing[0])
+            await self._writing[0]
         await self.process.run(close_writer, str(self.path), first=True)  # the pool closes with the spider

@@ -84,3 +84,66 @@ def test_refuses_to_load_without_a_path(tmp_path):
         make_pipeline(tmp_path, SQLITE_PATH="")
     with pytest.raises(NotConfigured, match="SQLITE_BATCH_SIZE"):
         make_pipeline(tmp_path, SQLITE_BATCH_SIZE=0)
+
+
+BACKPRESSURE_SCRIPT = """
+import asyncio
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from twisted.internet import defer, task
+from scrapy.utils.defer import maybe_deferred_to_future
+from crawler.offload import WorkerPool
+from pipelines.sqlite import MAX_BATCHES_HANDED, SQLiteWriterPipeline
+
+class Pool(WorkerPool):  # a writer process whose batches end when the test says
+    def __init__(self):
+        super().__init__(1)
+        self.batches = []
+    async def run(self, func, *args, first=False, timed=True):
+        if func.__name__ != "write_batch":  # close_writer
+            return None
+        done = defer.Deferred()
+        self.batches.append(([item["n"] for item in args[2]], done))
+        return await maybe_deferred_to_future(done)
+
+async def check():
+    pool = Pool()
+    pipe = SQLiteWriterPipeline("unused.db", batch_size=1, process=pool)
+    for n in range(MAX_BATCHES_HANDED):  # handed over at once, none written yet
+        assert pipe.process_item({"n": n}) == {"n": n}
+    await asyncio.sleep(0.01)
+    waiting = [asyncio.ensure_future(pipe.process_item({"n": n})) for n in (2, 3, 4)]
+    await asyncio.sleep(0.05)
+    assert not any(w.done() for w in waiting) and len(pool.batches) == 2  # every item waits
+    pool.batches[0][1].callback({"new": 1})
+    await asyncio.sleep(0.05)
+    # One batch written: the first waiting item goes (and is handed over), the others wait again.
+    assert [w.done() for w in waiting] == [True, False, False], waiting
+    assert [b[0] for b in pool.batches] == [[0], [1], [2]]
+    for n in (1, 2):
+        pool.batches[n][1].callback({"new": 1})
+        await asyncio.sleep(0.05)
+    assert all(w.done() for w in waiting) and [b[0] for b in pool.batches] == [[0], [1], [2], [3], [4]]
+    closing = asyncio.ensure_future(pipe.close_spider())
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # the close waits for the batches still being written
+    for _, done in pool.batches[3:]:
+        done.callback({"new": 1})
+    await closing
+    print("ok")
+
+task.react(lambda reactor: defer.Deferred.fromFuture(asyncio.ensure_future(check())))
+"""
+
+
+def test_items_wait_while_the_writer_process_is_behind(tmp_path):
+    """With MAX_BATCHES_HANDED batches handed over and not written, every new item waits
+    (backpressure on Scrapy); one batch written lets one item through; close waits for all."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    proc = subprocess.run([sys.executable, "-c", BACKPRESSURE_SCRIPT], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr[-3000:]
