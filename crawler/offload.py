@@ -23,10 +23,12 @@ in a profile the reactor waited ~2 ms on each submit). A task goes to the worker
 with the fewest tasks in hand. Workers import what the tasks need when they start,
 so their start-up overlaps the first downloads.
 
-A worker that dies (killed, out of memory, a crash in a C extension) fails the
-tasks it had: a new worker is started and each of those tasks is tried once more
-(another task may have been the cause); if its worker dies again the caller gets
-:class:`WorkerDied`, a clear error naming the task, and the crawl goes on. A worker
+A worker that dies (killed, out of memory, a crash in a C extension) loses the
+tasks it had: a new worker is started and they are sent again. The death counts
+against the task it was running (as far as the pool can tell: ``_Worker.suspect``);
+when that happens to a task twice the caller gets :class:`WorkerDied`, a clear error
+naming the task, and the crawl goes on. The other tasks it held go on (a task is sent
+``MAX_SENDS`` times at most). A worker
 ends when its input closes: when the spider closes, or when the crawl process dies
 however it dies (``kill -9`` too). A worker that cannot even start (it ends before saying
 it is ready) is not started again: the error is logged once and the work is done in
@@ -63,6 +65,8 @@ WARM_MODULES = ("crawler.tasks", "crawler.storage")
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 # Seconds a closing worker gets to finish its tasks and exit before it is killed.
 CLOSE_TIMEOUT = 10.0
+# Times a task is sent at most: its worker may die while running others before it.
+MAX_SENDS = 5
 
 
 class WorkerDied(RuntimeError):
@@ -70,7 +74,12 @@ class WorkerDied(RuntimeError):
 
 
 class _Lost(Exception):
-    """A task's worker died before answering (tried again once by the pool)."""
+    """A task's worker died before answering; ``suspect``: the task was the one it was
+    running, as far as the pool can tell (see ``_Worker.suspect``)."""
+
+    def __init__(self, suspect: bool):
+        super().__init__()
+        self.suspect = suspect
 
 
 class _Worker(protocol.ProcessProtocol):
@@ -86,6 +95,7 @@ class _Worker(protocol.ProcessProtocol):
         # When it last answered a task, or was given one with none in hand (the watchdog's clock).
         self.progress = time.monotonic()
         self.untimed: set[int] = set()  # tasks in hand that may take as long as they take
+        self.later: set[int] = set()  # tasks in hand marked "L" (run when no other waits)
 
     def send(self, task_id: int, payload: bytes, timed: bool = True) -> defer.Deferred:
         answer: defer.Deferred = defer.Deferred()
@@ -94,12 +104,25 @@ class _Worker(protocol.ProcessProtocol):
         self.pending[task_id] = answer
         if not timed:
             self.untimed.add(task_id)
+        if payload[:1] == b"L":
+            self.later.add(task_id)
         self.transport.write(frame(task_id, payload))
         return answer
 
+    def suspect(self) -> int | None:
+        """The task it is most likely running: it runs "N" tasks in the order sent and an "L"
+        task only when no "N" task waits, so the oldest "N" task in hand, else the oldest "L"
+        one. (An "L" task that started before "N" tasks came is missed: the oldest of those
+        is blamed instead, once, and it would take two blames to fail it.)"""
+        for task_id in self.pending:
+            if task_id not in self.later:
+                return task_id
+        return next(iter(self.pending), None)
+
     def stuck_for(self, now: float) -> float:
-        """Seconds it has held timed tasks without answering any (0 when it holds none)."""
-        if not self.pending or self.untimed or not self.alive:
+        """Seconds it has held timed tasks without answering any (0 when it holds none, or
+        before it is ready: its imports are not a stuck task)."""
+        if not self.pending or self.untimed or not self.alive or not self.ready:
             return 0.0
         return now - self.progress
 
@@ -110,12 +133,14 @@ class _Worker(protocol.ProcessProtocol):
         for task_id, payload in cut_frames(self.buffer):
             if task_id == READY:
                 self.ready = True
+                self.progress = time.monotonic()  # the watchdog's clock starts now
                 continue
             answer = self.pending.pop(task_id, None)
             if answer is None:
                 continue
             self.progress = time.monotonic()
             self.untimed.discard(task_id)
+            self.later.discard(task_id)
             try:
                 ok, value, records = pickle.loads(payload)
             except Exception as exc:
@@ -140,10 +165,12 @@ class _Worker(protocol.ProcessProtocol):
         if self.alive:
             self.alive = False
             self.pool._worker_lost(self)
+        suspect = self.suspect()
         pending, self.pending = self.pending, {}
         self.untimed.clear()
-        for answer in pending.values():
-            answer.errback(_Lost())
+        self.later.clear()
+        for task_id, answer in pending.items():
+            answer.errback(_Lost(task_id == suspect))
 
 
 class WorkerPool:
@@ -176,7 +203,12 @@ class WorkerPool:
 
     def _watch(self) -> None:
         """Kill the workers stuck on their tasks for longer than ``task_timeout``."""
-        now = time.monotonic()
+        try:
+            self._kill_stuck(time.monotonic())
+        except Exception:  # never let the LoopingCall stop for the rest of the crawl
+            logger.exception("The worker watchdog failed (it goes on)")
+
+    def _kill_stuck(self, now: float) -> None:
         for worker in list(self.workers):
             stuck = worker.stuck_for(now)
             if stuck > self.task_timeout:
@@ -233,7 +265,8 @@ class WorkerPool:
             return func(*args)
         # "L" (later): the first worker's tasks (the writer's) wait while others are queued.
         payload = (b"L" if first else b"N") + pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
-        for attempt in (1, 2):
+        blamed = 0
+        for _ in range(MAX_SENDS):
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
             self.start()
@@ -243,12 +276,18 @@ class WorkerPool:
                 self.stats.inc_value("workers/tasks")
             try:
                 return await maybe_deferred_to_future(worker.send(self._next_id, payload, timed))
-            except _Lost:
+            except _Lost as lost:
                 if not self.processes:  # the workers could not start: in place
                     return func(*args)
-                if attempt == 2:
-                    raise WorkerDied(f"a worker process died twice running {func.__module__}.{func.__qualname__}"
-                                     " (killed, out of memory, or a crash in a C extension)") from None
+                # Only the task its worker was running counts the death against itself: the
+                # others it held are sent again (a hung or crashing page fails alone).
+                blamed += lost.suspect
+                if blamed == 2:
+                    raise WorkerDied(f"a worker process died twice running {func.__module__}.{func.__qualname__} "
+                                     "(killed, out of memory, a crash in a C extension, or stuck past "
+                                     "WORKER_TASK_TIMEOUT)") from None
+        raise WorkerDied(f"{func.__module__}.{func.__qualname__} was sent {MAX_SENDS} times and each time its worker "
+                         "process died first")
 
     async def close(self) -> None:
         """Close the workers' input (they finish what they hold and exit) and wait for them."""
