@@ -37,7 +37,7 @@ from .repair import to_simplified
 
 NUM_PERM = 64
 SHINGLE = 4
-# Bumped when signatures change: stored ones are then computed again (rebuild()).
+# Bumped when signatures change: stored ones are then computed again (rebuild_if_stale()).
 SIGNATURE_VERSION = 4  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
 # 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade)
 _NOT_TEXT = re.compile(r"[\W_]+")
@@ -139,22 +139,35 @@ CREATE TABLE IF NOT EXISTS lsh_buckets (
 CREATE INDEX IF NOT EXISTS lsh_buckets_fingerprint ON lsh_buckets (fingerprint);
 CREATE TABLE IF NOT EXISTS dedup_index (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    version INTEGER NOT NULL   -- SIGNATURE_VERSION of the stored signatures
+    version INTEGER NOT NULL,  -- SIGNATURE_VERSION of the stored signatures
+    bands INTEGER              -- DEDUP_BANDS of the stored buckets
 );
 """
 
 
-def drop_old_tables(conn: sqlite3.Connection) -> bool:
-    """Drop ``fingerprints`` and ``lsh_buckets`` when an earlier version made them
-    (URLs as members, no fingerprint ids), before :data:`SCHEMA` makes them again;
-    their ``dedup_index`` version is older, so :meth:`DedupIndex.rebuild_if_stale`
-    then fills them from the stored articles. Returns whether it dropped them."""
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(fingerprints)")]
-    if not columns or "id" in columns:
-        return False
-    conn.execute("DROP TABLE fingerprints")
-    conn.execute("DROP TABLE IF EXISTS lsh_buckets")
-    return True
+def upgrade_tables(conn: sqlite3.Connection) -> None:
+    """Bring tables an earlier version made to this layout, before :data:`SCHEMA` runs:
+    ``fingerprints`` without ids and ``lsh_buckets`` with URLs as members are dropped
+    (:data:`SCHEMA` makes them again, and their ``dedup_index`` version is older, so
+    :meth:`DedupIndex.rebuild_if_stale` fills them from the stored articles);
+    ``dedup_index`` gets its ``bands`` column. One transaction: a crash leaves the old
+    tables or none, never half of them."""
+    def columns(table: str) -> list[str]:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        fingerprints, buckets, index = columns("fingerprints"), columns("lsh_buckets"), columns("dedup_index")
+        if fingerprints and "id" not in fingerprints:
+            conn.execute("DROP TABLE fingerprints")
+        if buckets and "fingerprint" not in buckets:
+            conn.execute("DROP TABLE lsh_buckets")
+        if index and "bands" not in index:
+            conn.execute("ALTER TABLE dedup_index ADD COLUMN bands INTEGER")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 class DedupIndex:
@@ -162,7 +175,7 @@ class DedupIndex:
 
     Works on the caller's connection and inside the caller's transaction, so an
     article and its index entries are committed together. The tables are made by
-    :func:`crawler.storage.open_database` (``SCHEMA``).
+    :func:`crawler.storage.ensure_schema` (``SCHEMA``).
     """
 
     def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16, min_bands: int = 2):
@@ -222,17 +235,40 @@ class DedupIndex:
         """Compute the fingerprint of every stored article again when the stored ones
         were made by another SIGNATURE_VERSION (or none is recorded); ``texts()`` gives
         (url, title, body) of every stored article. Returns how many were computed.
-        Call inside a write transaction."""
-        row = self.conn.execute("SELECT version FROM dedup_index WHERE id = 1").fetchone()
-        if row is not None and row[0] == SIGNATURE_VERSION:
-            return 0
-        self.conn.execute("DELETE FROM lsh_buckets")
-        self.conn.execute("DELETE FROM fingerprints")
-        count = 0
-        for url, title, body in texts():
-            self.add(url, fingerprint(title or "", body or ""), new=True)
-            count += 1
-        self.conn.execute("INSERT OR REPLACE INTO dedup_index (id, version) VALUES (1, ?)", (SIGNATURE_VERSION,))
+        Takes the write lock first (two processes opening an old database: one rebuilds)."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            row = self.conn.execute("SELECT version FROM dedup_index WHERE id = 1").fetchone()
+            if row is not None and row[0] == SIGNATURE_VERSION:
+                return 0
+            self.conn.execute("DELETE FROM lsh_buckets")
+            self.conn.execute("DELETE FROM fingerprints")
+            count = 0
+            for url, title, body in texts():
+                self.add(url, fingerprint(title or "", body or ""), new=True)
+                count += 1
+            self.conn.execute("INSERT OR REPLACE INTO dedup_index (id, version, bands) VALUES (1, ?, ?)",
+                              (SIGNATURE_VERSION, self.bands))
+        return count
+
+    def use_bands(self) -> int:
+        """Make the stored buckets this index's ``bands`` (``DEDUP_BANDS``), computing them
+        again from the stored signatures when they were made with another number (a
+        database rebuilt at open, or a changed setting); returns how many articles were
+        done. Buckets of two band counts side by side would never match each other."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            row = self.conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
+            if row is not None and row[0] == self.bands:
+                return 0
+            self.conn.execute("DELETE FROM lsh_buckets")
+            count = 0
+            for member, signature in self.conn.execute("SELECT id, signature FROM fingerprints").fetchall():
+                self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?)",
+                                      [(bucket, member) for bucket in lsh_buckets(signature, self.bands)])
+                count += 1
+            self.conn.execute("INSERT INTO dedup_index (id, version, bands) VALUES (1, ?, ?)"
+                              " ON CONFLICT (id) DO UPDATE SET bands = excluded.bands", (SIGNATURE_VERSION, self.bands))
         return count
 
     def remove(self, canonical_url: str) -> None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from . import search
 from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets
-from .dedup import drop_old_tables as drop_old_dedup_tables
+from .dedup import upgrade_tables as upgrade_dedup_tables
 from .urls import canonical_url
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def ensure_schema(db) -> None:
         for columns in (("site", "section"), ("published_at",), ("editor",)):
             quoted = ", ".join(f'"{column}"' for column in columns)
             conn.execute(f'CREATE INDEX IF NOT EXISTS "idx_articles_{"_".join(columns)}" ON "articles" ({quoted})')
-        drop_old_dedup_tables(conn)
+    upgrade_dedup_tables(conn)
     conn.executescript(_SCHEMA + DEDUP_SCHEMA)
     ensure_runs_table(conn)
 
@@ -171,8 +171,7 @@ def ensure_schema(db) -> None:
             for _, url, title, body in rows:
                 yield url, title, body
 
-    with conn:
-        recomputed = DedupIndex(conn).rebuild_if_stale(texts)
+    recomputed = DedupIndex(conn).rebuild_if_stale(texts)
     if recomputed:
         logger.info("Computed the near-duplicate signatures of %d stored articles (new version)", recomputed)
 
@@ -285,6 +284,11 @@ class ArticleWriter:
         self.db = db
         self.bands = bands
         self.index = DedupIndex(db.conn, near_threshold, bands, min_bands) if dedup else None
+        if self.index is not None:
+            redone = self.index.use_bands()
+            if redone:
+                logger.info("Computed the near-duplicate buckets of %d stored articles in %d bands (DEDUP_BANDS)",
+                            redone, bands)
 
     def write(self, items: list) -> Counter:
         """Write ``items`` (dicts, or :class:`PreparedItem` from :func:`prepare_item`)

@@ -188,7 +188,9 @@ def test_tables_of_an_earlier_layout_are_made_again_from_the_articles(tmp_path):
         CREATE INDEX lsh_buckets_members ON lsh_buckets (band, bucket, canonical_url);
         INSERT INTO fingerprints VALUES ('http://a.cn/1.html', 'old', zeroblob(256));
         INSERT INTO lsh_buckets VALUES (0, 1, 'http://a.cn/1.html');
-        UPDATE dedup_index SET version = 3;
+        DROP TABLE dedup_index;
+        CREATE TABLE dedup_index (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+        INSERT INTO dedup_index VALUES (1, 3);
     """)
     db.conn.close()
     db = open_database(path)
@@ -210,4 +212,40 @@ def test_forgetting_an_article_takes_its_buckets_with_it(tmp_path):
     assert db.conn.execute("SELECT count(*) FROM lsh_buckets").fetchone() == (16,)
     assert db.conn.execute("SELECT count(*) FROM lsh_buckets WHERE fingerprint NOT IN"
                            " (SELECT id FROM fingerprints)").fetchone() == (0,)
+    db.conn.close()
+
+
+def test_buckets_follow_the_configured_bands_after_a_rebuild(tmp_path):
+    """A database rebuilt when opened (16 bands, the default) and written with DEDUP_BANDS=8:
+    its buckets are made again in 8 bands, from the stored signatures, so copies still match."""
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    ArticleWriter(db, bands=8).write([item("http://a.cn/1.html")])
+    db.conn.execute("UPDATE dedup_index SET version = 3")  # as an earlier version left it
+    db.conn.commit()
+    db.conn.close()
+    db = open_database(path)  # rebuilt, in 16 bands
+    assert db.conn.execute("SELECT count(*), bands FROM lsh_buckets, dedup_index").fetchone() == (16, 16)
+    writer = ArticleWriter(db, bands=8)
+    assert db.conn.execute("SELECT count(*), max(bucket >> 56), bands FROM lsh_buckets, dedup_index").fetchone() \
+        == (8, 7, 8)
+    assert writer.write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
+    db.conn.close()
+
+
+def test_an_old_bucket_table_left_alone_is_made_again(tmp_path):
+    """Earlier code dropped the two old tables one after the other: a crash in between left
+    the old lsh_buckets without fingerprints. Such a database opens, and is rebuilt."""
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    ArticleWriter(db).write([item("http://a.cn/1.html")])
+    db.conn.executescript("""
+        DROP TABLE fingerprints; DROP TABLE lsh_buckets;
+        CREATE TABLE lsh_buckets (band INTEGER NOT NULL, bucket INTEGER NOT NULL, canonical_url TEXT NOT NULL);
+        UPDATE dedup_index SET version = 3;
+    """)
+    db.conn.close()
+    db = open_database(path)
+    assert db.conn.execute("SELECT count(*) FROM lsh_buckets").fetchone() == (16,)
+    assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()
