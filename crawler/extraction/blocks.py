@@ -96,29 +96,36 @@ def _tag(el) -> str | None:
 def _inline_text(el) -> tuple[str, int]:
     """Text of an inline element and how much of it is link text, in document order:
     each node's text, then its children's (each followed by its tail). Skipped elements
-    (``SKIP_TAGS``) give only their tail.
+    (``SKIP_TAGS``) give only their tail, and none of their link text counts.
 
     >>> from lxml import html
     >>> _inline_text(html.fragment_fromstring("<span>制定的<a><b>法律</b></a>。</span>"))
     ('制定的法律。', 2)
+    >>> _inline_text(html.fragment_fromstring("<span>正文<noscript><a>请开启JavaScript</a></noscript>结束</span>"))
+    ('正文结束', 0)
     """
     if not len(el):  # a leaf, the common case
         text = el.text or ""
         return text, len(text) if el.tag == "a" else 0
     parts: list[str] = []
+    links = 0
 
-    def walk(node) -> None:
+    def walk(node, in_link: bool) -> None:
+        nonlocal links
         tag = node.tag
-        if node.text and isinstance(tag, str) and tag.lower() not in SKIP_TAGS:
+        if isinstance(tag, str) and tag.lower() in SKIP_TAGS:
+            return  # neither its text nor its links; its tail is its parent's
+        in_link = in_link or tag == "a"
+        if node.text and isinstance(tag, str):
             parts.append(node.text)
-        if not (isinstance(tag, str) and tag.lower() in SKIP_TAGS):
-            for child in node:
-                walk(child)
-                if child.tail:
-                    parts.append(child.tail)
+            links += len(node.text) if in_link else 0
+        for child in node:
+            walk(child, in_link)
+            if child.tail:
+                parts.append(child.tail)
+                links += len(child.tail) if in_link else 0
 
-    walk(el)
-    links = sum(len("".join(a.itertext())) for a in el.iter("a"))
+    walk(el, False)
     return "".join(parts), links
 
 
