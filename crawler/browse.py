@@ -168,8 +168,16 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> int
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
         try:
             return server.wait()
-        except KeyboardInterrupt:
-            server.wait()
+        except KeyboardInterrupt:  # Datasette had it too from the terminal; if not (kill -INT), stop it
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.terminate()
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
             return 0
         finally:
             signal.signal(signal.SIGTERM, previous)
