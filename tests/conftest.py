@@ -1,6 +1,7 @@
 """Shared fixtures: the sample portal, built once and served on a free loopback port;
 a database of its original articles written by the article writer (no crawl)."""
 
+import signal
 import sys
 from pathlib import Path
 
@@ -60,3 +61,9 @@ def articles_db(originals, tmp_path_factory):
     path = tmp_path_factory.mktemp("articles") / "news.db"
     write_items(path, [article_item(a) for a in originals])
     return path
+
+
+def ctrl_c_reaches_it() -> None:
+    """``preexec_fn`` for a child that the test stops with SIGINT: a test run started as a
+    background job (``cmd &``) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

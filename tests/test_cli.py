@@ -8,7 +8,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, ctrl_c_reaches_it
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 
@@ -55,7 +55,8 @@ def test_extract_missing_file_is_a_clear_error(python):
 
 def test_serve_portal_serves_until_interrupted(python):
     proc = subprocess.Popen([python, "-m", "crawler", "serve-portal", "--port", "0"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_reaches_it)
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, ctrl_c_reaches_it
 from crawler.portal import build_portal
 from test_portal import check_internal_links
 
@@ -85,7 +85,8 @@ def test_scale_must_be_a_positive_whole_number():
 
 def test_serve_portal_scale_option(python):
     proc = subprocess.Popen([python, "-m", "crawler", "serve-portal", "--scale", "2", "--port", "0"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_reaches_it)
     try:
         line = proc.stdout.readline()
         assert "(scale 2: 644 articles)" in line, line
