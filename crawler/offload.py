@@ -25,7 +25,8 @@ so their start-up overlaps the first downloads.
 
 A worker that dies (killed, out of memory, a crash in a C extension) loses the
 tasks it had: a new worker is started and they are sent again. The death counts
-against the task it was running (as far as the pool can tell: ``_Worker.suspect``);
+against the task it was running (the worker says which before each task:
+``_Worker.suspect``);
 when that happens to a task twice the caller gets :class:`WorkerDied`, a clear error
 naming the task, and the crawl goes on. The other tasks it held go on (a task is sent
 ``MAX_SENDS`` times at most). A worker
@@ -65,12 +66,14 @@ WARM_MODULES = ("crawler.tasks", "crawler.storage")
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 # Seconds a closing worker gets to finish its tasks and exit before it is killed.
 CLOSE_TIMEOUT = 10.0
-# Times a task is sent at most: its worker may die while running others before it.
-MAX_SENDS = 5
+# Times a task is sent at most (a safety net: only deaths while it runs count against it,
+# two fail it, but its worker may die running other tasks before it).
+MAX_SENDS = 20
 
 
 class WorkerDied(RuntimeError):
-    """A task's worker process died twice while doing it."""
+    """A task's worker process died twice while running it (or each of the ``MAX_SENDS``
+    times it was sent)."""
 
 
 class _Lost(Exception):
@@ -96,6 +99,7 @@ class _Worker(protocol.ProcessProtocol):
         self.progress = time.monotonic()
         self.untimed: set[int] = set()  # tasks in hand that may take as long as they take
         self.later: set[int] = set()  # tasks in hand marked "L" (run when no other waits)
+        self.running: int | None = None  # the task it said it started and has not answered
 
     def send(self, task_id: int, payload: bytes, timed: bool = True) -> defer.Deferred:
         answer: defer.Deferred = defer.Deferred()
@@ -110,10 +114,11 @@ class _Worker(protocol.ProcessProtocol):
         return answer
 
     def suspect(self) -> int | None:
-        """The task it is most likely running: it runs "N" tasks in the order sent and an "L"
-        task only when no "N" task waits, so the oldest "N" task in hand, else the oldest "L"
-        one. (An "L" task that started before "N" tasks came is missed: the oldest of those
-        is blamed instead, once, and it would take two blames to fail it.)"""
+        """The task it is running: the one it said it started (crawler.worker sends that
+        before each task). If it died before saying so, the task it was about to run: the
+        oldest "N" task in hand, else the oldest "L" one (its inbox's order)."""
+        if self.running in self.pending:
+            return self.running
         for task_id in self.pending:
             if task_id not in self.later:
                 return task_id
@@ -135,12 +140,17 @@ class _Worker(protocol.ProcessProtocol):
                 self.ready = True
                 self.progress = time.monotonic()  # the watchdog's clock starts now
                 continue
+            if not payload:  # "started": the task it is running from now on
+                self.running = task_id
+                continue
             answer = self.pending.pop(task_id, None)
             if answer is None:
                 continue
             self.progress = time.monotonic()
             self.untimed.discard(task_id)
             self.later.discard(task_id)
+            if self.running == task_id:
+                self.running = None
             try:
                 ok, value, records = pickle.loads(payload)
             except Exception as exc:

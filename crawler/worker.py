@@ -2,7 +2,8 @@
 
 Reads tasks from its standard input and writes results to file descriptor 3, as
 frames: a header (payload length, task id) and a payload: ``N`` (now) or ``L``
-(later: only when no ``N`` task waits) and a pickle. A task is ``(function, args)``; its result is ``(True, value, records)`` or ``(False, exception,
+(later: only when no ``N`` task waits) and a pickle. Before running a task it sends an
+empty frame with the task's id ("started"), then the result. A task is ``(function, args)``; its result is ``(True, value, records)`` or ``(False, exception,
 records)``, ``records`` being what the task logged (INFO and up), for the crawl to log.
 Standard output goes where the crawl sends it (its stderr), so that nothing a task
 prints can mix with the results. It imports the modules named on its command line
@@ -117,6 +118,10 @@ class _Inbox:
 def serve(inbox: _Inbox, results, log: _Records) -> None:
     while (task := inbox.next()) is not None:
         task_id, payload = task
+        # "Started": an empty frame with the task's id, so that if this process dies now the
+        # crawl knows which task it was running (the others it holds are not to blame).
+        results.write(frame(task_id, b""))
+        results.flush()
         try:
             function, args = pickle.loads(payload)
             reply = _result(True, function(*args), log.take())

@@ -93,8 +93,19 @@ POOL_SCRIPT = textwrap.dedent("""
         assert time.monotonic() - started < 30
         assert stats["workers/hung"] == 2 and stats["workers/restarts"] == 2, stats
         assert await pool.run(pow, 2, 3) == 8  # the crawl goes on
+        # A writer batch ("L") that hangs while pages keep coming: the worker says which task
+        # it started, so the batch is blamed (twice: it fails), never the pages sent after it.
+        from twisted.internet import reactor
+        batch = defer.Deferred.fromCoroutine(pool.run(time.sleep, 3600, first=True))
+        await task.deferLater(reactor, 0.5, lambda: None)  # it has started
+        pages = [defer.Deferred.fromCoroutine(pool.run(pow, 2, n)) for n in range(3)]
+        results = await defer.DeferredList([batch, *pages], consumeErrors=True)
+        assert not results[0][0] and results[0][1].check(WorkerDied), results
+        assert "died twice" in str(results[0][1].value), results
+        assert results[1:] == [(True, 1), (True, 2), (True, 4)], results
+        assert stats["workers/hung"] == 4, stats
         await pool.run(time.sleep, 2.5, timed=False)  # a task allowed to take long is left alone
-        assert stats["workers/hung"] == 2, stats
+        assert stats["workers/hung"] == 4, stats
         await pool.close()
         print("ok stuck")
 
