@@ -145,6 +145,13 @@ CREATE TABLE IF NOT EXISTS dedup_index (
 """
 
 
+def _no_open_transaction(conn: sqlite3.Connection) -> None:
+    """These upgrades take the write lock in a transaction of their own: a caller's open one
+    would be rolled back with them on an error, so it is refused instead."""
+    if conn.in_transaction:
+        raise RuntimeError("the dedup index upgrades need a connection without an open transaction: commit first")
+
+
 def upgrade_tables(conn: sqlite3.Connection) -> None:
     """Bring tables an earlier version made to this layout, before :data:`SCHEMA` runs:
     ``fingerprints`` without ids and ``lsh_buckets`` with URLs as members are dropped
@@ -155,6 +162,7 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
     def columns(table: str) -> list[str]:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
+    _no_open_transaction(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
         fingerprints, buckets, index = columns("fingerprints"), columns("lsh_buckets"), columns("dedup_index")
@@ -173,8 +181,10 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
 class DedupIndex:
     """Exact and near-duplicate lookups over the ``fingerprints`` and ``lsh_buckets`` tables.
 
-    Works on the caller's connection and inside the caller's transaction, so an
-    article and its index entries are committed together. The tables are made by
+    :meth:`find`, :meth:`add` and :meth:`remove` work on the caller's connection and inside
+    the caller's transaction, so an article and its index entries are committed together;
+    :meth:`rebuild_if_stale` and :meth:`use_bands` take the write lock in a transaction of
+    their own. The tables are made by
     :func:`crawler.storage.ensure_schema` (``SCHEMA``).
     """
 
@@ -236,6 +246,7 @@ class DedupIndex:
         were made by another SIGNATURE_VERSION (or none is recorded); ``texts()`` gives
         (url, title, body) of every stored article. Returns how many were computed.
         Takes the write lock first (two processes opening an old database: one rebuilds)."""
+        _no_open_transaction(self.conn)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             row = self.conn.execute("SELECT version FROM dedup_index WHERE id = 1").fetchone()
@@ -256,6 +267,7 @@ class DedupIndex:
         again from the stored signatures when they were made with another number (a
         database rebuilt at open, or a changed setting); returns how many articles were
         done. Buckets of two band counts side by side would never match each other."""
+        _no_open_transaction(self.conn)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             row = self.conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
@@ -263,12 +275,17 @@ class DedupIndex:
                 return 0
             self.conn.execute("DELETE FROM lsh_buckets")
             count = 0
-            for member, signature in self.conn.execute("SELECT id, signature FROM fingerprints").fetchall():
+            last = -1 << 63
+            while rows := self.conn.execute("SELECT id, signature FROM fingerprints WHERE id > ? ORDER BY id"
+                                            " LIMIT 1000", (last,)).fetchall():
+                last = rows[-1][0]
                 self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?)",
-                                      [(bucket, member) for bucket in lsh_buckets(signature, self.bands)])
-                count += 1
-            self.conn.execute("INSERT INTO dedup_index (id, version, bands) VALUES (1, ?, ?)"
-                              " ON CONFLICT (id) DO UPDATE SET bands = excluded.bands", (SIGNATURE_VERSION, self.bands))
+                                      [(bucket, member) for member, signature in rows
+                                       for bucket in lsh_buckets(signature, self.bands)])
+                count += len(rows)
+            # No row (tables made without ensure_schema): version 0, so the next open rebuilds.
+            self.conn.execute("INSERT INTO dedup_index (id, version, bands) VALUES (1, 0, ?)"
+                              " ON CONFLICT (id) DO UPDATE SET bands = excluded.bands", (self.bands,))
         return count
 
     def remove(self, canonical_url: str) -> None:
