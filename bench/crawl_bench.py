@@ -223,15 +223,24 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, …), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _descendants(root: int) -> list[int]:
     """Every live process below `root` (from /proc: Linux only; empty elsewhere)."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
             try:
-                with open(f"/proc/{entry.name}/stat") as stat:
-                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
+                ppid = int(fields[1])
+            except (TypeError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
     found, todo = [], [root]
@@ -244,11 +253,10 @@ def _descendants(root: int) -> list[int]:
 
 def _cpu_ticks(pid: int) -> int | None:
     """User + system CPU time of `pid` so far, in clock ticks (/proc/PID/stat)."""
+    fields = _stat_fields(pid)
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])
-    except (OSError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError):
         return None
 
 

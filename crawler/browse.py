@@ -150,6 +150,17 @@ class DatasetteMissing(RuntimeError):
     """Datasette is not installed in this environment."""
 
 
+def _stop(server: subprocess.Popen, grace: float = 10.0) -> None:
+    """Wait for ``server`` to exit: after ``grace`` seconds terminate it, after as many again kill it."""
+    for escalate in (server.terminate, server.kill):
+        try:
+            server.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            escalate()
+    server.wait()
+
+
 def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> int:
     """Run Datasette on ``db_path`` with the project's metadata until it exits
     (Ctrl-C); returns its exit code."""
@@ -169,15 +180,7 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> int
         try:
             return server.wait()
         except KeyboardInterrupt:  # Datasette had it too from the terminal; if not (kill -INT), stop it
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.terminate()
-                try:
-                    server.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+            _stop(server)
             return 0
         finally:
             signal.signal(signal.SIGTERM, previous)

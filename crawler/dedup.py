@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -145,11 +146,16 @@ CREATE TABLE IF NOT EXISTS dedup_index (
 """
 
 
-def _no_open_transaction(conn: sqlite3.Connection) -> None:
-    """These upgrades take the write lock in a transaction of their own: a caller's open one
-    would be rolled back with them on an error, so it is refused instead."""
+@contextmanager
+def _write_lock(conn: sqlite3.Connection):
+    """A transaction of its own, holding the write lock from its first statement; committed
+    at the end of the block, rolled back on an error. A caller's open transaction would be
+    rolled back with it on an error, so it is refused instead."""
     if conn.in_transaction:
         raise RuntimeError("the dedup index upgrades need a connection without an open transaction: commit first")
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
 
 
 def upgrade_tables(conn: sqlite3.Connection) -> None:
@@ -162,9 +168,7 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
     def columns(table: str) -> list[str]:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
-    _no_open_transaction(conn)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _write_lock(conn):
         fingerprints, buckets, index = columns("fingerprints"), columns("lsh_buckets"), columns("dedup_index")
         if fingerprints and "id" not in fingerprints:
             conn.execute("DROP TABLE fingerprints")
@@ -172,10 +176,6 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
             conn.execute("DROP TABLE lsh_buckets")
         if index and "bands" not in index:
             conn.execute("ALTER TABLE dedup_index ADD COLUMN bands INTEGER")
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
 
 
 class DedupIndex:
@@ -246,9 +246,7 @@ class DedupIndex:
         were made by another SIGNATURE_VERSION (or none is recorded); ``texts()`` gives
         (url, title, body) of every stored article. Returns how many were computed.
         Takes the write lock first (two processes opening an old database: one rebuilds)."""
-        _no_open_transaction(self.conn)
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with _write_lock(self.conn):
             row = self.conn.execute("SELECT version FROM dedup_index WHERE id = 1").fetchone()
             if row is not None and row[0] == SIGNATURE_VERSION:
                 return 0
@@ -267,9 +265,7 @@ class DedupIndex:
         again from the stored signatures when they were made with another number (a
         database rebuilt at open, or a changed setting); returns how many articles were
         done. Buckets of two band counts side by side would never match each other."""
-        _no_open_transaction(self.conn)
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with _write_lock(self.conn):
             row = self.conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
             if row is not None and row[0] == self.bands:
                 return 0

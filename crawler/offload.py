@@ -26,11 +26,10 @@ so their start-up overlaps the first downloads.
 A worker that dies (killed, out of memory, a crash in a C extension) loses the
 tasks it had: a new worker is started and they are sent again. The death counts
 against the task it was running (the worker says which before each task:
-``_Worker.suspect``);
-when that happens to a task twice the caller gets :class:`WorkerDied`, a clear error
-naming the task, and the crawl goes on. The other tasks it held go on (a task is sent
-``MAX_SENDS`` times at most). A worker
-ends when its input closes: when the spider closes, or when the crawl process dies
+``_Worker.suspect``); when that happens to a task twice the caller gets
+:class:`WorkerDied`, a clear error naming the task, and the crawl goes on. The other
+tasks it held go on (a task is sent ``MAX_SENDS`` times at most). A worker ends when
+its input closes: when the spider closes, or when the crawl process dies
 however it dies (``kill -9`` too). A worker that cannot even start (it ends before saying
 it is ready) is not started again: the error is logged once and the work is done in
 place for the rest of the crawl. A worker that holds tasks and answers none of them for

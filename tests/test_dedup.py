@@ -174,13 +174,21 @@ def test_a_fingerprint_left_by_an_article_deleted_by_hand_does_not_block_its_url
     db.conn.close()
 
 
-def test_tables_of_an_earlier_layout_are_made_again_from_the_articles(tmp_path):
-    """Version 3 kept URLs in lsh_buckets ((band, bucket, canonical_url), two indexes) and
-    fingerprints without ids: opening such a database remakes both from the articles."""
+def reopened_after(tmp_path, sql: str):
+    """A database holding one article, changed by ``sql`` (as an earlier version left it),
+    then opened again."""
     path = tmp_path / "news.db"
     db = open_database(path)
     ArticleWriter(db).write([item("http://a.cn/1.html")])
-    db.conn.executescript("""
+    db.conn.executescript(sql)
+    db.conn.close()
+    return open_database(path)
+
+
+def test_tables_of_an_earlier_layout_are_made_again_from_the_articles(tmp_path):
+    """Version 3 kept URLs in lsh_buckets ((band, bucket, canonical_url), two indexes) and
+    fingerprints without ids: opening such a database remakes both from the articles."""
+    db = reopened_after(tmp_path, """
         DROP TABLE fingerprints; DROP TABLE lsh_buckets;
         CREATE TABLE fingerprints (canonical_url TEXT PRIMARY KEY, content_hash TEXT NOT NULL, signature BLOB NOT NULL);
         CREATE INDEX fingerprints_hash ON fingerprints (content_hash);
@@ -192,8 +200,6 @@ def test_tables_of_an_earlier_layout_are_made_again_from_the_articles(tmp_path):
         CREATE TABLE dedup_index (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
         INSERT INTO dedup_index VALUES (1, 3);
     """)
-    db.conn.close()
-    db = open_database(path)
     assert [r[1] for r in db.conn.execute("PRAGMA table_info(lsh_buckets)")] == ["bucket", "fingerprint"]
     [(url, content_hash)] = db.conn.execute("SELECT canonical_url, content_hash FROM fingerprints").fetchall()
     assert (url, content_hash) == ("http://a.cn/1.html", fingerprint("统战部召开座谈会", BODY).content_hash)
@@ -236,16 +242,11 @@ def test_buckets_follow_the_configured_bands_after_a_rebuild(tmp_path):
 def test_an_old_bucket_table_left_alone_is_made_again(tmp_path):
     """Earlier code dropped the two old tables one after the other: a crash in between left
     the old lsh_buckets without fingerprints. Such a database opens, and is rebuilt."""
-    path = tmp_path / "news.db"
-    db = open_database(path)
-    ArticleWriter(db).write([item("http://a.cn/1.html")])
-    db.conn.executescript("""
+    db = reopened_after(tmp_path, """
         DROP TABLE fingerprints; DROP TABLE lsh_buckets;
         CREATE TABLE lsh_buckets (band INTEGER NOT NULL, bucket INTEGER NOT NULL, canonical_url TEXT NOT NULL);
         UPDATE dedup_index SET version = 3;
     """)
-    db.conn.close()
-    db = open_database(path)
     assert db.conn.execute("SELECT count(*) FROM lsh_buckets").fetchone() == (16,)
     assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()
