@@ -499,27 +499,28 @@ def _link_stream_events(root):
 
 def _crumb_chains(tokens: list[tuple]):
     """Runs of two or more short links joined only by separators (> » / …)."""
-    i = 0
-    while i < len(tokens):
-        if tokens[i][0] != "a" or not 1 <= len(tokens[i][1]) <= 24 or _PAGING.match(tokens[i][1]):
-            i += 1
+    links = [i for i, token in enumerate(tokens) if token[0] == "a"]
+    # Whether each link may be a crumb, and whether the text between it and the next
+    # link (breaks count as nothing) joins them: each computed once, on demand.
+    crumb_like = [1 <= len(tokens[i][1]) <= 24 and not _PAGING.match(tokens[i][1]) for i in links]
+
+    def joined(n: int) -> bool:
+        gap = "".join([token[1] for token in tokens[links[n] + 1:links[n + 1]] if token[0] == "t"])
+        return _GAP_OK.match(gap) is not None
+
+    n = 0
+    while n < len(links):
+        if not crumb_like[n]:
+            n += 1
             continue
-        chain, j = [i], i + 1
-        while j < len(tokens):
-            gap, k = [], j
-            while k < len(tokens) and tokens[k][0] != "a":
-                gap.append(tokens[k][1] if tokens[k][0] == "t" else "")
-                k += 1
-            if (k < len(tokens) and _GAP_OK.match("".join(gap)) and 1 <= len(tokens[k][1]) <= 24
-                    and not _PAGING.match(tokens[k][1])):
-                chain.append(k)
-                j = k + 1
-            else:
-                break
+        end = n + 1
+        while end < len(links) and crumb_like[end] and joined(end - 1):
+            end += 1
+        chain = links[n:end]
         names = [tokens[c][1] for c in chain]
         if 2 <= len(chain) <= 7 and len(set(names)) == len(names):
             yield chain
-        i = chain[-1] + 1
+        n = end
 
 
 def _text_crumbs(tokens: list[tuple], after: int) -> list[str]:

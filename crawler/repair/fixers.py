@@ -306,6 +306,9 @@ _FTFY = TextFixerConfig(
     normalization=None,           # NFC would rewrite CJK compatibility ideographs
     explain=False,
 )
+# A line and its line break ("\n" only, as ftfy cuts), or the text's last line; no empty match.
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MOJIBAKE_HINT = re.compile("[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u0400-\u045f\u20ac\u2122]")
 
 
@@ -313,15 +316,21 @@ def latin_mojibake(text: str) -> str:
     """UTF-8 decoded as Latin-1/cp1252/cp1251 (æ—¥æœ¬èªž -> 日本語), by ftfy.
 
     ftfy is configured not to fold full-width punctuation, uncurl quotes, or
-    normalise Unicode; text without any Latin-1/cp125x-looking character is not
-    handed to it at all.
+    normalise Unicode. It fixes a text line by line, each line on its own, so only
+    the lines with a Latin-1/cp125x-looking character (or a surrogate, which it
+    would also mend) are handed to it: a long article with one "·" in it cost a
+    millisecond when all its lines went through ftfy.
 
     >>> latin_mojibake("Ningboï¼ŒChina"), latin_mojibake("“你好”，（１）")
     ('Ningbo，China', '“你好”，（１）')
+    >>> latin_mojibake("第一行\\nNingboï¼ŒChina\\n第三行")
+    '第一行\\nNingbo，China\\n第三行'
     """
     if not _MOJIBAKE_HINT.search(text):
         return text
-    return fix_text(text, _FTFY)
+    # The segments fix_text() cuts (each line with its line break), joined as it joins them.
+    return "".join(fix_text(line, _FTFY) if _MOJIBAKE_HINT.search(line) or _SURROGATE.search(line) else line
+                   for line in _LINES.findall(text))
 
 
 # --- Invisible characters ---------------------------------------------------------
