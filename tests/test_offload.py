@@ -53,6 +53,13 @@ POOL_SCRIPT = textwrap.dedent("""
                 raise AssertionError("a dead worker went unreported")
             assert stats["workers/restarts"] == 2, stats
             assert await pool.run(pow, 3, 3) == 27  # a new pool took over
+            # Results are read as they come, in bulk: Twisted alone reads 8 KiB a turn of the
+            # reactor (~75 reads for this one), and a busy reactor then held the worker back.
+            worker = pool.workers[0]
+            reads, received = [], worker.childDataReceived
+            worker.childDataReceived = lambda fd, data: (reads.append(len(data)), received(fd, data))
+            assert await pool.run(bytes, 600_000) == bytes(600_000)
+            assert len(reads) < 30 and max(reads) > 8192, reads
         await pool.close()
         try:
             await pool.run(pow, 2, 2)
