@@ -996,7 +996,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("extraction", ("crawler.extraction:extract_article",)),
     ("page kind", ("crawler.extraction:page_kind",)),
     ("link extraction", ("scrapy.linkextractors.lxmlhtml:LxmlLinkExtractor.extract_links",)),
-    ("seen-state", ("crawler.seen:SeenState.is_fresh", "crawler.seen:SeenState.validators")),
+    ("seen-state", ("crawler.seen:SeenState.lookup",)),
     ("spider, rest", ("crawler.spiders.news:NewsSpider.parse",)),
     ("repair", ("pipelines.repair:RepairPipeline.process_item",)),
     ("dedup", ("crawler.dedup:fingerprint", "crawler.dedup:DedupIndex.find", "crawler.dedup:DedupIndex.add",

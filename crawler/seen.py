@@ -33,38 +33,36 @@ class SeenState:
             self._conn = conn
         return self._conn
 
-    def is_fresh(self, url: str) -> bool:
-        """True when ``url`` (canonical form) is an article seen less than ``max_age`` ago."""
+    def lookup(self, url: str) -> tuple[bool, dict[str, str]]:
+        """What is known of ``url`` (canonical form), in one query: whether it is an article
+        seen less than ``max_age`` ago (a fresh one is not requested again), and the
+        conditional-request headers of its stored version (If-None-Match, If-Modified-Since;
+        for the URLs the article was stored from, not those of its duplicates)."""
         conn = self._connection()
         if conn is None:
-            return False
-        row = conn.execute("SELECT last_seen_at FROM article_urls WHERE url = ?", (url,)).fetchone()
+            return False, {}
+        row = conn.execute(
+            "SELECT u.last_seen_at, u.rule IN ('self', 'canonical_url'), a.etag, a.last_modified"
+            " FROM article_urls u LEFT JOIN articles a ON a.canonical_url = u.article WHERE u.url = ?",
+            (url,)).fetchone()
         if row is None:
-            return False
+            return False, {}
+        last_seen_at, own, etag, last_modified = row
+        headers = {}
+        if own and etag:
+            headers["If-None-Match"] = etag
+        if own and last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return self._fresh(last_seen_at), headers
+
+    def _fresh(self, last_seen_at) -> bool:
         try:
-            seen = datetime.fromisoformat(row[0])
+            seen = datetime.fromisoformat(last_seen_at)
         except (TypeError, ValueError):
             return False  # not a time we wrote: fetch again
         if seen.tzinfo is None:
             seen = seen.replace(tzinfo=timezone.utc)
         return datetime.now(timezone.utc) - seen < self.max_age
-
-    def validators(self, url: str) -> dict[str, str]:
-        """Conditional-request headers for a known article: If-None-Match, If-Modified-Since."""
-        conn = self._connection()
-        if conn is None:
-            return {}
-        row = conn.execute(
-            "SELECT a.etag, a.last_modified FROM article_urls u JOIN articles a ON a.canonical_url = u.article"
-            " WHERE u.url = ? AND u.rule IN ('self', 'canonical_url')", (url,)).fetchone()
-        if row is None:
-            return {}
-        headers = {}
-        if row[0]:
-            headers["If-None-Match"] = row[0]
-        if row[1]:
-            headers["If-Modified-Since"] = row[1]
-        return headers
 
     def close(self) -> None:
         if self._conn is not None:

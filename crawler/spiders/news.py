@@ -156,11 +156,14 @@ class NewsSpider(scrapy.Spider):
         url = canonical_url(url, extra_tracking=self._extra_tracking)
         return canonical_url(self.profile.fold(url), extra_tracking=self._extra_tracking) if self.profile else url
 
-    def _plan(self, url: str) -> tuple[str, str, bool]:
-        """(URL to request, "article" or "list", known) for a link; known: an article
-        that is stored and fresh (never with -a full=1). One seen-state lookup per link."""
+    def _plan(self, url: str) -> tuple[str, str, bool, dict]:
+        """(URL to request, "article" or "list", known, validators) for a link; known: an
+        article that is stored and fresh; validators: the headers that ask whether a stored
+        one changed (neither with -a full=1). One seen-state lookup per article link."""
         target, kind = self._canonical(url), self._url_kind(url)
-        return target, kind, not self.full and kind == "article" and self.seen.is_fresh(target)
+        if self.full or kind != "article":
+            return target, kind, False, {}
+        return target, kind, *self.seen.lookup(target)
 
     def _url_kind(self, url: str) -> str:
         kind = self.profile.url_kind(url) if self.profile is not None else None
@@ -173,15 +176,12 @@ class NewsSpider(scrapy.Spider):
             return None
         # Tracking parameters (?utm_source=…&from=timeline) never change the page:
         # the canonical form is requested, so one article is fetched once.
-        target, kind, known = plan or self._plan(url)
+        target, kind, known, headers = plan or self._plan(url)
         if known:
             self.crawler.stats.inc_value("incremental/skipped_known")
             return None
-        headers = {}
-        if not self.full and kind == "article":  # a stored article due again asks "changed since?"
-            headers = self.seen.validators(target)
-            if headers:
-                self.crawler.stats.inc_value("incremental/conditional_requests")
+        if headers:  # a stored article due again asks "changed since?"
+            self.crawler.stats.inc_value("incremental/conditional_requests")
         # meta "kind": the trap middleware (crawler/traps.py) never counts articles as a list's variants.
         return scrapy.Request(target, callback=self.parse, errback=self.errback, headers=headers, meta={"kind": kind})
 
@@ -228,7 +228,7 @@ class NewsSpider(scrapy.Spider):
         plans = {link.url: self._plan(link.url) for link in links}
         articles = [plan for plan in plans.values() if plan[1] == "article"]
         if (self.stop_on_known and not self.full and self.previous_run_finished and articles
-                and all(known for _, _, known in articles)):
+                and all(known for _, _, known, _ in articles)):
             # Nothing new on this page: the pages after it are older still.
             if any(_is_pager(link) for link in links):
                 stats.inc_value("incremental/pagination_stopped")
