@@ -548,6 +548,8 @@ def breadcrumb(root, base_url: str) -> list[dict]:
     a location label (当前位置：); else the first run of two or
     more short links joined only by separators (首页 > 新闻中心 > 国内新闻).
     Text crumbs after the last link (``> 正文``) are kept with ``url`` None.
+    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html` (no comments: a
+    label inside a comment is not seen).
     """
     found = None
     for el in _CRUMB_CANDIDATES(root):

@@ -169,7 +169,7 @@ class NewsSpider(scrapy.Spider):
         kind = self.profile.url_kind(url) if self.profile is not None else None
         return kind or page_kind(url)
 
-    def _request(self, url: str, plan: tuple[str, str, bool] | None = None) -> scrapy.Request | None:
+    def _request(self, url: str, plan: tuple[str, str, bool, dict] | None = None) -> scrapy.Request | None:
         """The request for a link, or None when the profile denies it or the article is known."""
         if self.profile is not None and self.profile.denies(url):
             self.crawler.stats.inc_value("news/skipped/denied")
