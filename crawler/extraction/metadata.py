@@ -411,11 +411,6 @@ def _crumb_attrs(attrs: str) -> bool:
     return _CRUMB_ATTR.search(attrs) is not None
 
 
-# The elements breadcrumb() looks at, in document order: those with a class, id or
-# data-sudaclick to test, and those whose own text or first child's has a 位 in it (every
-# location label has one: 当前位置). Chosen by libxml2, not a Python loop over every element.
-_CRUMB_CANDIDATES = etree.XPath("descendant-or-self::*[@class or @id or @data-sudaclick"
-                                " or text()[contains(., '位')] or *[1][text()[contains(., '位')]]]")
 _BAR = ("|",)
 _NO_TEXT = frozenset(("script", "style", "head", "title"))
 
@@ -548,20 +543,23 @@ def breadcrumb(root, base_url: str) -> list[dict]:
     a location label (当前位置：); else the first run of two or
     more short links joined only by separators (首页 > 新闻中心 > 国内新闻).
     Text crumbs after the last link (``> 正文``) are kept with ``url`` None.
-    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html` (no comments: a
-    label inside a comment is not seen).
+    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html`.
     """
     found = None
-    for el in _CRUMB_CANDIDATES(root):
+    # Every location label has a 位 in it: a page without one needs no label test at all.
+    may_be_labelled = "位" in etree.tostring(root, method="text", encoding=str)
+    for el in root.iter():
         tag = el.tag
-        if tag in ("html", "body", "head", "a"):
+        if not isinstance(tag, str) or tag in ("html", "body", "head", "a"):
             continue
         if found is not None and found[0] not in el.iterancestors():
             break  # the innermost trail element inside the first one found
-        # The label is the element's first text, or its first child's (<span>当前位置：</span>).
-        text = el.text
-        first_text = text if text and text.strip() else (el[0].text or "") if len(el) else ""
-        labelled = "位" in first_text and _CRUMB_LABEL.match(first_text) is not None
+        labelled = False
+        if may_be_labelled:
+            # The label is the element's first text, or its first child's (<span>当前位置：</span>).
+            text = el.text
+            first_text = text if text and text.strip() else (el[0].text or "") if len(el) else ""
+            labelled = "位" in first_text and _CRUMB_LABEL.match(first_text) is not None
         if not labelled:
             if not el.attrib:
                 continue
