@@ -241,3 +241,17 @@ def test_each_fixer_named_once_in_order():
                               "fullwidth_punctuation", "fullwidth_alnum"]
     assert set(result.repairs) <= set(FIXER_NAMES)
     assert result.texts == ["“統戰”工作，會議：GDP"]
+
+
+def test_latin_mojibake_hands_ftfy_what_it_would_fix_itself():
+    """latin_mojibake gives ftfy only the lines it would change; the output is fix_text's on
+    the whole text, for lines of any length (ftfy cuts a line over max_decode_length too)."""
+    from ftfy import fix_text
+
+    from crawler.repair.fixers import _FTFY, latin_mojibake
+
+    texts = ["新闻·宁波\n中国ďĽŚ宁波\n", "记者\xa0张三\nNingboï¼ŒChina\r\n第三行", "©2024\nab√†cd",
+             "1" * _FTFY.max_decode_length + "Ã le travail"]
+    for text in texts:
+        assert latin_mojibake(text) == fix_text(text, _FTFY)
+    assert latin_mojibake(texts[0]) == "新闻·宁波\n中国，宁波\n"

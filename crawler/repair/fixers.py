@@ -331,6 +331,8 @@ def latin_mojibake(text: str) -> str:
     """
     if not _MOJIBAKE_HINT.search(text):
         return text
+    if len(text) > _FTFY.max_decode_length:  # ftfy also cuts lines this long: a cut piece may look bad alone
+        return fix_text(text, _FTFY)
     # The segments fix_text() cuts (each line with its line break), joined as it joins them.
     return "".join(fix_text(line, _FTFY) if _FTFY_LINE.search(line) or is_bad(line) else line
                    for line in _LINES.findall(text))
