@@ -43,8 +43,15 @@ It measures two targets of the crawl-throughput issue, in this process, outside 
    ``DEDUP_ENABLED`` off, for the share of deduplication. Items/s are by wall time
    (writing waits for the disk at WAL checkpoints); CPU time is shown beside it.
 
+   With ``--writer-base DB`` the same items are also written on top of a copy of the
+   crawl database DB (for instance the 100,000-article one that ``crawl_bench.py --keep``
+   leaves), made new articles first (their hanzi mapped through a fixed permutation,
+   their URLs moved to another host), since the writer's cost per item grows with the
+   database: a third row, for reference (the target is judged on a fresh database).
+
 Options: ``--data DIR``, ``--repeat N``, ``--items N``, ``--only extract|writer`` (run one
-part alone), ``--keep DIR`` (keep the databases; by default a temporary folder, removed).
+part alone), ``--keep DIR`` (keep the databases; by default a temporary folder, removed),
+``--writer-base DB``.
 Exit code 0 when every target measured is reached, 1 when one is not, 2 when the
 benchmark could not run.
 """
@@ -63,6 +70,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the project is not necessarily pip-installed
@@ -201,18 +209,48 @@ def portal_items(n: int, seed: int = 0) -> list:
     return items
 
 
-def bench_writer(items: list, folder: Path, dedup: bool) -> dict:
-    """Items/s of ArticleWriter.write on prepared `items` into a fresh database in `folder`,
-    and the CPU time prepare_item took per item (not in the items/s)."""
+def made_new(item: dict, permutation: dict[int, int]) -> dict:
+    """A copy of ``item`` that is another article: its hanzi mapped through ``permutation``,
+    its URLs on another host."""
+    item = dict(item)
+    for field in ("title", "body", "title_simplified", "body_simplified"):
+        if isinstance(item.get(field), str):
+            item[field] = item[field].translate(permutation)
+    for field in ("url", "canonical_url"):
+        parts = urlsplit(item[field])
+        item[field] = parts._replace(netloc="base-" + parts.netloc).geturl()
+    return item
+
+
+def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = None) -> dict:
+    """Items/s of ArticleWriter.write on prepared `items` into a fresh database in `folder`
+    (or into a copy of `base`, the items made new articles first: :func:`made_new`), and
+    the CPU time prepare_item took per item (not in the items/s)."""
+    import sqlite3
+
     from itemadapter import ItemAdapter
 
     from crawler import settings as project
     from crawler.storage import ArticleWriter, open_database, prepare_item
 
-    path = folder / f"writer-{'dedup' if dedup else 'nodedup'}.db"
+    path = folder / f"writer-{'dedup' if dedup else 'nodedup'}{'-base' if base else ''}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     dicts = [ItemAdapter(item).asdict() for item in items]  # what the pipeline hands on
+    base_articles = 0
+    if base is not None:
+        hanzi = list(range(0x4E00, 0x9FA6))
+        shuffled = hanzi[:]
+        random.Random(7).shuffle(shuffled)
+        permutation = dict(zip(hanzi, shuffled))
+        dicts = [made_new(item, permutation) for item in dicts]
+        source, copy = sqlite3.connect(base), sqlite3.connect(path)
+        try:
+            source.backup(copy)
+            base_articles = copy.execute("SELECT count(*) FROM articles").fetchone()[0]
+        finally:
+            source.close()
+            copy.close()
     cpu_started = time.process_time()
     prepared = [prepare_item(item, project.DEDUP_BANDS) for item in dicts]
     prepare_cpu = time.process_time() - cpu_started
@@ -225,16 +263,15 @@ def bench_writer(items: list, folder: Path, dedup: bool) -> dict:
     db.conn.close()
     # Wall time: writing includes waiting for the disk (WAL checkpoints); CPU time beside it.
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    import sqlite3
-
     conn = sqlite3.connect(path)
     try:
-        stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0] - base_articles
     finally:
         conn.close()
     size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
     return {"items": len(items), "seconds": seconds, "cpu": cpu, "items_per_s": len(items) / seconds,
-            "stored": stored, "bytes": size, "dedup": dedup, "prepare_ms": 1000 * prepare_cpu / len(items)}
+            "stored": stored, "bytes": size, "dedup": dedup, "prepare_ms": 1000 * prepare_cpu / len(items),
+            "base_articles": base_articles}
 
 
 # ---------------------------------------------------------------- report
@@ -291,27 +328,34 @@ def report_extract_repair(result: dict | None, data: Path) -> tuple[list[str], b
              f"≤ {MAX_EXTRACT_REPAIR_MS:.0f} ms", _verdict(ok)], ok)
 
 
-def report_writer(on: dict, off: dict) -> list[tuple[list[str], bool | None]]:
-    rows = [[f"dedup {'on (as configured)' if r['dedup'] else 'off'}", f"{r['items']:,}", f"{r['stored']:,}",
+def report_writer(on: dict, off: dict, based: dict | None = None) -> list[tuple[list[str], bool | None]]:
+    rows = [[f"dedup {'on (as configured)' if r['dedup'] else 'off'}"
+             + (f", on top of {r['base_articles']:,} articles" if r["base_articles"] else ""),
+             f"{r['items']:,}", f"{r['stored']:,}",
              f"{r['seconds']:,.2f} s", f"{r['cpu']:,.2f} s", f"{r['items_per_s']:,.0f}",
              f"{1000 * r['seconds'] / r['items']:.3f} ms", f"{r['prepare_ms']:.3f} ms",
-             f"{r['bytes'] / max(r['stored'], 1) / 1024:,.1f} KiB"]
-            for r in (on, off)]
+             f"{r['bytes'] / max(r['stored'] + r['base_articles'], 1) / 1024:,.1f} KiB"]
+            for r in (on, off, based) if r is not None]
     print_table("SQLite writer alone (ArticleWriter.write on prepared items, fresh database, items of the"
                 " sample portal; prepare_item's CPU per item apart)",
                 ["", "items", "articles stored", "wall", "CPU", "items/s", "per item", "prepare (CPU)",
                  "db per article"], rows)
     ok = on["items_per_s"] >= MIN_WRITER_ITEMS_PER_S
-    return [
+    rows = [
         (["SQLite writer alone on prepared items, items/s (dedup on, as configured)", f"{on['items_per_s']:,.0f}",
           f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}", _verdict(ok)], ok),
         (["  the same with DEDUP_ENABLED off (for reference)", f"{off['items_per_s']:,.0f}",
           f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}", _verdict(off["items_per_s"] >= MIN_WRITER_ITEMS_PER_S)], None),
     ]
+    if based is not None:
+        rows.append(([f"  the same on top of {based['base_articles']:,} articles (for reference)",
+                      f"{based['items_per_s']:,.0f}", f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}",
+                      _verdict(based["items_per_s"] >= MIN_WRITER_ITEMS_PER_S)], None))
+    return rows
 
 
 def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 10_000,
-        only: str | None = None) -> dict:
+        only: str | None = None, writer_base: Path | None = None) -> dict:
     """Both parts (or ``only`` one), reported; returns {"rows": [(target row, verdict or None)]}."""
     rows = [report_extract_repair(bench_extract_repair(data, repeat), data)] if only != "writer" else []
     if only == "extract":
@@ -320,7 +364,8 @@ def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 1
     prepared = portal_items(items)
     on = bench_writer(prepared, folder, dedup=True)
     off = bench_writer(prepared, folder, dedup=False)
-    rows += report_writer(on, off)
+    based = bench_writer(prepared, folder, dedup=True, base=writer_base) if writer_base else None
+    rows += report_writer(on, off, based)
     return {"rows": rows}
 
 
@@ -334,9 +379,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the writer's databases in DIR (default: a temporary folder, removed)")
     parser.add_argument("--only", choices=("extract", "writer"),
                         help="run one part alone: extract (extraction + repair) or writer")
+    parser.add_argument("--writer-base", type=Path, metavar="DB",
+                        help="also time the writer on top of a copy of this crawl database")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.items < 1:
         parser.error("--repeat and --items must be at least 1")
+    if args.writer_base is not None and not args.writer_base.is_file():
+        parser.error(f"--writer-base {args.writer_base}: no such file (a crawl database, e.g. from"
+                     " crawl_bench.py --keep)")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         folder, cleanup = args.keep, None
@@ -344,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="stage-bench-")
         folder = Path(cleanup.name)
     try:
-        figures = run(folder, args.data, args.repeat, args.items, args.only)
+        figures = run(folder, args.data, args.repeat, args.items, args.only, args.writer_base)
     except Exception as exc:  # noqa: BLE001 - any failure of the project code under test is "could not run"
         print(f"stage_bench: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

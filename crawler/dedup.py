@@ -15,13 +15,19 @@ punctuation). Two fingerprints are taken from it:
   each shingle with SHA-1 in a Python loop, which was two thirds of the writer's time.
 
 Candidates are found by locality-sensitive hashing whose buckets live in SQLite
-(table ``lsh_buckets``, ``DEDUP_BANDS`` bands of the signature), not in RAM, so the
-index survives the process and does not grow the crawler's memory. A bucket is one
-integer (band and hash) and its members are fingerprint ids, not URLs: the table is
-a ``WITHOUT ROWID`` B-tree of (bucket, id) pairs, about 12 bytes each. Every article
-adds ``DEDUP_BANDS`` entries at random places of it; with a URL in each entry and
-two indexes (version 3) the table was ~3 KiB per article and its random page writes
-most of the writer's time at 100,000 articles.
+(``DEDUP_BANDS`` bands of the signature), not in RAM, so the index survives the
+process and does not grow the crawler's memory. A bucket is one integer (band and
+hash) and its members are fingerprint ids, not URLs: the tables are ``WITHOUT ROWID``
+B-trees of (bucket, id) pairs, about 12 bytes each.
+
+Every article adds ``DEDUP_BANDS`` entries at random places of the B-tree, so one
+batch of 200 articles dirtied thousands of its pages, all written to the WAL at the
+commit: at 100,000 articles, ~50 KiB of page writes per article and most of the
+writer's time. New entries therefore go to a small table first, ``lsh_recent``,
+whose few pages stay in SQLite's cache; once it holds :data:`MERGE_AT` entries they
+are moved into the large ``lsh_buckets`` in one statement, in key order, which
+writes each of its pages at most once (:meth:`DedupIndex.merge_if_due`, run by the
+writer at the end of a batch, in its transaction). A lookup reads both tables.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ from .repair import to_simplified
 
 NUM_PERM = 64
 SHINGLE = 4
+# Entries lsh_recent holds before they are merged into lsh_buckets (4,096 articles in 16
+# bands, ~1 MB). A commit writes every page of lsh_recent that the batch touched, and a
+# merge every page of lsh_buckets: this size keeps the sum of the two small up to a few
+# hundred thousand articles (measured in bench/stage_bench.py --writer-base).
+MERGE_AT = 65_536
 # Bumped when signatures change: stored ones are then computed again (rebuild_if_stale()).
 SIGNATURE_VERSION = 4  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
 # 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade)
@@ -138,6 +149,12 @@ CREATE TABLE IF NOT EXISTS lsh_buckets (
     fingerprint INTEGER NOT NULL,   -- fingerprints.id
     PRIMARY KEY (bucket, fingerprint)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lsh_buckets_fingerprint ON lsh_buckets (fingerprint);
+-- The same pairs, for the articles indexed since the last merge into lsh_buckets.
+CREATE TABLE IF NOT EXISTS lsh_recent (
+    bucket INTEGER NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    PRIMARY KEY (bucket, fingerprint)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lsh_recent_fingerprint ON lsh_recent (fingerprint);
 CREATE TABLE IF NOT EXISTS dedup_index (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL,  -- SIGNATURE_VERSION of the stored signatures
@@ -208,11 +225,13 @@ class DedupIndex:
         # share one band with hundreds of articles at a similarity near 0.5, and reading
         # all their signatures was most of the writer's time; at the threshold (0.8,
         # 16 bands of 4) an article shares 2+ bands with a duplicate 99.7% of the time.
+        marks = ", ".join("?" * len(keys))
         candidates = self.conn.execute(
             "SELECT f.canonical_url, f.signature FROM fingerprints f JOIN ("
-            f" SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({', '.join('?' * len(keys))})"
+            f" SELECT fingerprint FROM (SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({marks})"
+            f" UNION ALL SELECT fingerprint FROM lsh_recent WHERE bucket IN ({marks}))"
             " GROUP BY fingerprint HAVING count(*) >= ?) c ON f.id = c.fingerprint",
-            [*keys, self.min_bands]).fetchall()
+            [*keys, *keys, self.min_bands]).fetchall()
         candidates = [c for c in candidates if c[0] != exclude and len(c[1]) == NUM_PERM * 4]
         if not candidates:
             return None
@@ -238,8 +257,23 @@ class DedupIndex:
             self.remove(canonical_url)
             cursor = self.conn.execute(insert, values)
         member = cursor.lastrowid
-        self.conn.executemany("INSERT INTO lsh_buckets VALUES (?, ?)",
+        self.conn.executemany("INSERT INTO lsh_recent VALUES (?, ?)",
                               [(bucket, member) for bucket in buckets or lsh_buckets(print_.signature, self.bands)])
+
+    def merge_if_due(self) -> bool:
+        """Move the entries of ``lsh_recent`` into ``lsh_buckets`` if it holds
+        :data:`MERGE_AT` or more (in the caller's transaction); returns whether it did."""
+        if self.conn.execute("SELECT count(*) FROM lsh_recent").fetchone()[0] < MERGE_AT:
+            return False
+        self.merge()
+        return True
+
+    def merge(self) -> None:
+        """Move every entry of ``lsh_recent`` into ``lsh_buckets``, in key order."""
+        # OR IGNORE: a pair already there is the same fact (nothing puts one in both tables).
+        self.conn.execute("INSERT OR IGNORE INTO lsh_buckets SELECT bucket, fingerprint FROM lsh_recent"
+                          " ORDER BY bucket, fingerprint")
+        self.conn.execute("DELETE FROM lsh_recent")
 
     def rebuild_if_stale(self, texts) -> int:
         """Compute the fingerprint of every stored article again when the stored ones
@@ -251,11 +285,15 @@ class DedupIndex:
             if row is not None and row[0] == SIGNATURE_VERSION:
                 return 0
             self.conn.execute("DELETE FROM lsh_buckets")
+            self.conn.execute("DELETE FROM lsh_recent")
             self.conn.execute("DELETE FROM fingerprints")
             count = 0
             for url, title, body in texts():
                 self.add(url, fingerprint(title or "", body or ""), new=True)
                 count += 1
+                if count % 1000 == 0:
+                    self.merge_if_due()
+            self.merge()
             self.conn.execute("INSERT OR REPLACE INTO dedup_index (id, version, bands) VALUES (1, ?, ?)",
                               (SIGNATURE_VERSION, self.bands))
         return count
@@ -270,6 +308,7 @@ class DedupIndex:
             if row is not None and row[0] == self.bands:
                 return 0
             self.conn.execute("DELETE FROM lsh_buckets")
+            self.conn.execute("DELETE FROM lsh_recent")
             count = 0
             last = -1 << 63
             while rows := self.conn.execute("SELECT id, signature FROM fingerprints WHERE id > ? ORDER BY id"
@@ -285,6 +324,7 @@ class DedupIndex:
         return count
 
     def remove(self, canonical_url: str) -> None:
-        self.conn.execute("DELETE FROM lsh_buckets WHERE fingerprint IN"
-                          " (SELECT id FROM fingerprints WHERE canonical_url = ?)", (canonical_url,))
+        for table in ("lsh_buckets", "lsh_recent"):
+            self.conn.execute(f"DELETE FROM {table} WHERE fingerprint IN"
+                              " (SELECT id FROM fingerprints WHERE canonical_url = ?)", (canonical_url,))
         self.conn.execute("DELETE FROM fingerprints WHERE canonical_url = ?", (canonical_url,))

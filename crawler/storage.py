@@ -345,6 +345,8 @@ class ArticleWriter:
                 counts[outcome] += 1
             if pending:
                 self._insert_pending(pending)
+            if self.index is not None:
+                self.index.merge_if_due()
         return counts
 
     def _write_item(self, item: PreparedItem, now: str, pending: dict | None) -> str:
@@ -479,8 +481,9 @@ def forget_urls(db: sqlite_utils.Database, prefix: str) -> int:
     like = prefix.replace("%", "\\%").replace("_", "\\_") + "%"
     with db.conn:
         deleted = db.conn.execute("DELETE FROM articles WHERE canonical_url LIKE ? ESCAPE '\\'", (like,)).rowcount
-        db.conn.execute("DELETE FROM lsh_buckets WHERE fingerprint IN"
-                        " (SELECT id FROM fingerprints WHERE canonical_url LIKE ? ESCAPE '\\')", (like,))
+        for table in ("lsh_buckets", "lsh_recent"):
+            db.conn.execute(f"DELETE FROM {table} WHERE fingerprint IN"
+                            " (SELECT id FROM fingerprints WHERE canonical_url LIKE ? ESCAPE '\\')", (like,))
         for table, column in (("article_urls", "article"), ("revisions", "canonical_url"),
                               ("fingerprints", "canonical_url")):
             db.conn.execute(f"DELETE FROM {table} WHERE {column} LIKE ? ESCAPE '\\'", (like,))

@@ -27,6 +27,9 @@ def writer(tmp_path):
     db.conn.close()
 
 
+BUCKETS = "SELECT bucket, fingerprint FROM lsh_buckets UNION ALL SELECT bucket, fingerprint FROM lsh_recent"
+
+
 def urls(writer):
     return {r[0]: r[1:] for r in writer.db.conn.execute("select url, article, rule, score from article_urls")}
 
@@ -204,7 +207,7 @@ def test_tables_of_an_earlier_layout_are_made_again_from_the_articles(tmp_path):
     [(url, content_hash)] = db.conn.execute("SELECT canonical_url, content_hash FROM fingerprints").fetchall()
     assert (url, content_hash) == ("http://a.cn/1.html", fingerprint("统战部召开座谈会", BODY).content_hash)
     assert db.conn.execute("SELECT count(DISTINCT bucket), min(fingerprint) = max(fingerprint)"
-                           " FROM lsh_buckets").fetchone() == (16, 1)
+                           f" FROM ({BUCKETS})").fetchone() == (16, 1)
     assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()
 
@@ -213,10 +216,14 @@ def test_forgetting_an_article_takes_its_buckets_with_it(tmp_path):
     from crawler.storage import forget_urls
 
     db = open_database(tmp_path / "news.db")
-    ArticleWriter(db).write([item("http://a.cn/1.html"), item("http://b.cn/2.html", body=OTHER)])
-    assert forget_urls(db, "http://a.cn/") == 1
-    assert db.conn.execute("SELECT count(*) FROM lsh_buckets").fetchone() == (16,)
-    assert db.conn.execute("SELECT count(*) FROM lsh_buckets WHERE fingerprint NOT IN"
+    writer = ArticleWriter(db)
+    writer.write([item("http://a.cn/1.html")])
+    with db.conn:
+        writer.index.merge()  # a.cn/1's buckets in lsh_buckets, the next two articles' in lsh_recent
+    writer.write([item("http://b.cn/2.html", body=OTHER), item("http://a.cn/3.html", body=BODY + OTHER)])
+    assert forget_urls(db, "http://a.cn/") == 2
+    assert db.conn.execute(f"SELECT count(*) FROM ({BUCKETS})").fetchone() == (16,)
+    assert db.conn.execute(f"SELECT count(*) FROM ({BUCKETS}) WHERE fingerprint NOT IN"
                            " (SELECT id FROM fingerprints)").fetchone() == (0,)
     db.conn.close()
 
@@ -231,9 +238,9 @@ def test_buckets_follow_the_configured_bands_after_a_rebuild(tmp_path):
     db.conn.commit()
     db.conn.close()
     db = open_database(path)  # rebuilt, in 16 bands
-    assert db.conn.execute("SELECT count(*), bands FROM lsh_buckets, dedup_index").fetchone() == (16, 16)
+    assert db.conn.execute(f"SELECT count(*), bands FROM ({BUCKETS}), dedup_index").fetchone() == (16, 16)
     writer = ArticleWriter(db, bands=8)
-    assert db.conn.execute("SELECT count(*), max(bucket >> 56), bands FROM lsh_buckets, dedup_index").fetchone() \
+    assert db.conn.execute(f"SELECT count(*), max(bucket >> 56), bands FROM ({BUCKETS}), dedup_index").fetchone() \
         == (8, 7, 8)
     assert writer.write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()
@@ -247,6 +254,53 @@ def test_an_old_bucket_table_left_alone_is_made_again(tmp_path):
         CREATE TABLE lsh_buckets (band INTEGER NOT NULL, bucket INTEGER NOT NULL, canonical_url TEXT NOT NULL);
         UPDATE dedup_index SET version = 3;
     """)
-    assert db.conn.execute("SELECT count(*) FROM lsh_buckets").fetchone() == (16,)
+    assert db.conn.execute(f"SELECT count(*) FROM ({BUCKETS})").fetchone() == (16,)
+    assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
+    db.conn.close()
+
+
+def test_recent_buckets_are_merged_into_the_large_table_and_still_found(tmp_path, monkeypatch):
+    """New buckets go to lsh_recent; once it holds MERGE_AT entries the writer moves them
+    into lsh_buckets at the end of its batch. Copies are found in either table, and an
+    article removed from either leaves no bucket behind."""
+    from crawler import dedup
+
+    monkeypatch.setattr(dedup, "MERGE_AT", 40)  # 16 bands: the third article brings the merge
+    db = open_database(tmp_path / "news.db")
+    writer = ArticleWriter(db)
+
+    def tables():
+        return tuple(db.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lsh_buckets", "lsh_recent"))
+
+    assert writer.write([item("http://a.cn/1.html"), item("http://a.cn/2.html", body=OTHER)]) == {"new": 2}
+    assert tables() == (0, 32)
+    assert writer.write([item("http://a.cn/3.html", body=OTHER + BODY)]) == {"new": 1}
+    assert tables() == (48, 0)
+    assert writer.write([item("http://b.cn/4.html", body="一段全新的文字，讲述了图书馆新馆开放的情况。" * 4)]) == {"new": 1}
+    assert tables() == (48, 16)
+    # A near copy of an article in each table.
+    assert writer.write([item("http://m.cn/1.html", body=BODY + "（完）"),
+                         item("http://m.cn/4.html", body="一段全新的文字，讲述了图书馆新馆开放的情况。" * 4 + "（完）")]) \
+        == {"duplicate": 2}
+    assert {url: rule[0] for url, rule in urls(writer).items() if url.startswith("http://m.cn/")} == {
+        "http://m.cn/1.html": "http://a.cn/1.html", "http://m.cn/4.html": "http://b.cn/4.html"}
+    # An update takes the article's old buckets from lsh_buckets and puts its new ones in lsh_recent.
+    assert writer.write([item("http://a.cn/2.html", body=OTHER + "会议强调，要把各项措施落到实处。")]) == {"updated": 1}
+    assert tables() == (32, 32)
+    assert db.conn.execute(f"SELECT count(*) FROM ({BUCKETS}) WHERE fingerprint NOT IN"
+                           " (SELECT id FROM fingerprints)").fetchone() == (0,)
+    db.conn.close()
+
+
+def test_a_rebuild_leaves_every_bucket_in_the_large_table(tmp_path):
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    ArticleWriter(db).write([item("http://a.cn/1.html"), item("http://a.cn/2.html", body=OTHER)])
+    db.conn.execute("UPDATE dedup_index SET version = 3")  # signatures of an earlier version: rebuilt
+    db.conn.commit()
+    db.conn.close()
+    db = open_database(path)
+    assert [db.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lsh_buckets", "lsh_recent")] \
+        == [32, 0]
     assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()

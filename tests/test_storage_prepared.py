@@ -63,9 +63,9 @@ STAMPS = {"articles": ("first_stored_at", "updated_at", "last_seen_at"),
 
 def snapshot(conn) -> dict:
     tables = {}
-    for table in ("articles", "article_urls", "revisions", "fingerprints", "lsh_buckets"):
+    for table in ("articles", "article_urls", "revisions", "fingerprints", "lsh_buckets", "lsh_recent"):
         columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] not in STAMPS.get(table, ())]
-        rowid = "" if table == "lsh_buckets" else "rowid, "  # WITHOUT ROWID
+        rowid = "" if table.startswith("lsh_") else "rowid, "  # WITHOUT ROWID
         tables[table] = sorted(conn.execute(f"SELECT {rowid}{', '.join(columns)} FROM {table}").fetchall(),
                                key=repr)
     # The index: every article found by words of its own title and body, and by nothing else.
@@ -179,6 +179,6 @@ def test_buckets_prepared_for_other_bands_are_computed_again(tmp_path):
     db = open_database(tmp_path / "news.db")
     writer = ArticleWriter(db, bands=8)
     assert writer.write([prepare_item(item("http://a.cn/1.html"), bands=16)]) == {"new": 1}
-    assert db.conn.execute("SELECT count(*), max(bucket >> 56) FROM lsh_buckets").fetchone() == (8, 7)
+    assert db.conn.execute("SELECT count(*), max(bucket >> 56) FROM lsh_recent").fetchone() == (8, 7)
     assert writer.write([prepare_item(item("http://b.cn/copy.html", body=BODY + "（完）"))]) == {"duplicate": 1}
     db.conn.close()
