@@ -6,7 +6,7 @@ Extraction (:mod:`crawler.extract`) fills it; pipelines touch it only through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -54,3 +54,28 @@ class Article:
     title_simplified: str | None = None
     """OpenCC t2s of the title, when it differs from the title (Traditional pages)."""
     body_simplified: str | None = None
+
+
+ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+
+
+def as_dict(item) -> dict:
+    """A shallow dict of an item's fields, as ``dict(ItemAdapter(item).items())`` gives it.
+
+    An ``Article`` is read directly: ItemAdapter lists a dataclass's fields again for
+    every item it wraps, which was 3% of the crawl process's time in the pipelines.
+
+    >>> from itemadapter import ItemAdapter
+    >>> article = Article("http://a.cn/1.html", "http://a.cn/1.html", "标题", "正文", keywords=["会议"])
+    >>> as_dict(article) == dict(ItemAdapter(article).items())
+    True
+    >>> as_dict({"url": "http://a.cn/1.html"})
+    {'url': 'http://a.cn/1.html'}
+    """
+    if type(item) is Article:
+        return {name: getattr(item, name) for name in ARTICLE_FIELDS}
+    # Imported here: itemadapter imports Scrapy, and the worker processes import this
+    # module (extraction makes Articles) without needing either (~20 MB each).
+    from itemadapter import ItemAdapter
+
+    return dict(ItemAdapter(item).items())

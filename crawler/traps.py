@@ -134,7 +134,8 @@ class TrapMiddleware:
         segments = [s for s in parts.path.split("/") if s]
         if self.max_segments and len(segments) > self.max_segments:
             return self._drop("path_segments", parts.path, request)
-        if self.max_repeats and segments and Counter(segments).most_common(1)[0][1] > self.max_repeats:
+        if (self.max_repeats and len(set(segments)) < len(segments)  # (a repeat at all: rare)
+                and Counter(segments).most_common(1)[0][1] > self.max_repeats):
             return self._drop("repeated_segment", parts.path, request)
         if request.meta.get("kind") == "article" or response is None:
             return True

@@ -10,6 +10,7 @@ visit new URLs for the same pages: a spider trap.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -50,6 +51,9 @@ def is_tracking_param(name: str, extra: frozenset[str] = frozenset()) -> bool:
             or name.startswith(_TRACKING_PREFIXES) or name.startswith(_SESSION_PREFIXES))
 
 
+# Cached: every list page links to the same menus and sections again, and the spider
+# puts each link in canonical form before anything else (~10 µs each).
+@lru_cache(maxsize=4096)
 def canonical_url(url: str, extra_tracking: frozenset[str] = frozenset()) -> str:
     """Canonical form of ``url``: the key articles are stored under.
 

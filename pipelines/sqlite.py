@@ -31,11 +31,11 @@ from __future__ import annotations
 import logging
 import time
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import defer
 
+from crawler.items import as_dict
 from crawler.offload import WorkerPool, worker_pool
 from crawler.storage import ArticleWriter, open_database
 from crawler.tasks import close_writer, open_writer, write_batch
@@ -115,7 +115,7 @@ class SQLiteWriterPipeline:
         if not self.batch:
             self.batch_started = time.monotonic()
         # A shallow copy: asdict() walks every nested value looking for items (~0.2 ms an article).
-        self.batch.append(dict(ItemAdapter(item).items()))
+        self.batch.append(as_dict(item))
         if len(self.batch) >= self.batch_size or time.monotonic() - self.batch_started >= self.flush_seconds:
             if self.process is None:
                 self.flush()

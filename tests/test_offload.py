@@ -198,6 +198,16 @@ def test_workers_end_when_the_crawl_is_killed(portal_server, tmp_path, python):
     assert not left, f"worker processes outlived the crawl: {left}"
 
 
+def test_the_worker_processes_do_not_load_scrapy():
+    """A worker process imports the task modules (extraction, repair, the writer) and never
+    Scrapy or itemadapter (which imports Scrapy): ~20 MB of its memory for nothing."""
+    script = "import sys, crawler.worker, crawler.tasks, crawler.storage; " \
+             "print(sorted(m for m in ('scrapy', 'itemadapter', 'twisted') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_the_crawl_process_leaves_numpy_and_sqlite_utils_to_its_workers(tmp_path):
     """The crawl process imports the spider, pipelines and extensions, and opens the
     database for its extensions, without loading numpy (signatures) or sqlite-utils
