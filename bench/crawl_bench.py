@@ -71,7 +71,11 @@ What it does, per scale:
    counted once per process, so an upper bound), never below ``/usr/bin/time``'s
    ``%M`` (the largest process alone, shown beside it). The same sampling gives
    each process's CPU time (/proc, as of its last sample, so a little short), shown
-   per page for the crawl process and the worker processes apart. Both crawls are CPU-bound on Scrapy's one reactor
+   per page for the crawl process and the worker processes apart, each side's own peak
+   RSS, and a timeline, one row a second, of each side's CPU use and RSS: the report
+   gives the median share of a core each side used and the seconds in which the crawl
+   process was under half busy (it waits for its worker, or Scrapy stopped downloading);
+   ``--keep`` leaves the rows in ``<label>.timeline.json``. Both crawls are CPU-bound on Scrapy's one reactor
    thread, so pages/s fall when other processes take the CPU: the report gives each
    crawl's CPU time over its wall time and the load average before it, warns below
    90%, and also gives the ratio of CPU time per page, which other load hardly moves.
@@ -140,6 +144,7 @@ import re
 import resource
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -273,26 +278,47 @@ class TreeMemory(threading.Thread):
     and its worker processes; the timing wrapper itself left out): `peak_mb`. A sum of RSS
     counts pages the processes share once per process: an upper bound of their memory.
     Also the CPU time each process had at its last sample, summed apart for the worker
-    processes (``crawler.worker``) and the others (the crawl process): `cpu_split`."""
+    processes (``crawler.worker``) and the others (the crawl process): `cpu_split`; each
+    side's own peak RSS (`peak_by_side`); and a timeline, one row a second, of each side's
+    CPU use (share of a core) and RSS (`timeline`), which shows whether the crawl process
+    and its worker overlap or wait for each other."""
 
     def __init__(self, root: int, interval: float = 0.2):
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
         self.peak_kib, self.peak_processes = 0, 0
         self.cpu: dict[int, tuple[bool, int]] = {}  # pid -> (a worker?, CPU ticks at its last sample)
+        self.peak_side_kib = {"crawl": 0, "worker": 0}
+        self.timeline: list[dict] = []  # {"t", "crawl_cpu", "worker_cpu", "crawl_mb", "worker_mb"}
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        started = last_at = time.monotonic()
+        last_split = (0.0, 0.0)
         while not self.stopped.wait(self.interval):
             pids = _descendants(self.root)
-            total = sum(_rss_kib(pid) for pid in pids)
-            if total > self.peak_kib:
-                self.peak_kib, self.peak_processes = total, len(pids)
+            side_kib = {"crawl": 0, "worker": 0}
             for pid in pids:
                 ticks = _cpu_ticks(pid)
+                known = self.cpu.get(pid)
+                worker = known[0] if known else _is_worker(pid)
                 if ticks is not None:
-                    known = self.cpu.get(pid)
-                    self.cpu[pid] = (known[0] if known else _is_worker(pid), ticks)
+                    self.cpu[pid] = (worker, ticks)
+                side_kib["worker" if worker else "crawl"] += _rss_kib(pid)
+            total = sum(side_kib.values())
+            if total > self.peak_kib:
+                self.peak_kib, self.peak_processes = total, len(pids)
+            for side, kib in side_kib.items():
+                self.peak_side_kib[side] = max(self.peak_side_kib[side], kib)
+            now = time.monotonic()
+            if now - last_at >= 1.0:
+                split = self.cpu_split
+                self.timeline.append({
+                    "t": round(now - started, 1),
+                    "crawl_cpu": round((split[0] - last_split[0]) / (now - last_at), 2),
+                    "worker_cpu": round((split[1] - last_split[1]) / (now - last_at), 2),
+                    "crawl_mb": round(side_kib["crawl"] / 1024, 1), "worker_mb": round(side_kib["worker"] / 1024, 1)})
+                last_at, last_split = now, split
 
     @property
     def cpu_split(self) -> tuple[float, float]:
@@ -304,6 +330,23 @@ class TreeMemory(threading.Thread):
     @property
     def peak_mb(self) -> float:
         return self.peak_kib / 1024
+
+    @property
+    def peak_by_side(self) -> tuple[float, float]:
+        """Peak RSS in MB of (the crawl process, the worker processes), each at its own peak."""
+        return self.peak_side_kib["crawl"] / 1024, self.peak_side_kib["worker"] / 1024
+
+
+def busy_summary(timeline: list[dict]) -> str | None:
+    """The per-second timeline in one line: median CPU use of each side, and the seconds in
+    which the crawl process was under half busy (waiting, as the bare spider never is)."""
+    rows = timeline[2:-2] if len(timeline) > 8 else timeline  # start-up and shut-down left out
+    if not rows:
+        return None
+    crawl = statistics.median(r["crawl_cpu"] for r in rows)
+    worker = statistics.median(r["worker_cpu"] for r in rows)
+    idle = sum(1 for r in rows if r["crawl_cpu"] < 0.5)
+    return f"{crawl:.0%} / {worker:.0%}; crawl under 50%: {idle} of {len(rows)} s"
 
 
 def run_child(cmd: list[str], log_path: Path, timeout: float, what: str, memory: dict | None = None) -> float:
@@ -334,7 +377,10 @@ def run_child(cmd: list[str], log_path: Path, timeout: float, what: str, memory:
                 sampler.stopped.set()
                 sampler.join()
                 memory.update(tree_peak_mb=sampler.peak_mb, tree_processes=sampler.peak_processes,
-                              cpu_split=sampler.cpu_split)
+                              cpu_split=sampler.cpu_split, peak_by_side=sampler.peak_by_side,
+                              busy=busy_summary(sampler.timeline))
+                # One row a second: what the crawl process and its worker were doing.
+                log_path.with_suffix(".timeline.json").write_text(json.dumps(sampler.timeline))
         wall = time.monotonic() - started
     if rc != 0:
         raise BenchError(f"{what} exited {rc} (log: {log_path}):\n{_tail(log_path)}")
@@ -1266,6 +1312,11 @@ def report_scale(r: ScaleResult) -> None:
         ["  of which crawl process / worker processes (sampled)"] + [
             " / ".join(f"{1000 * cpu / c.responses:,.2f} ms" for cpu in c.extra["cpu_split"])
             if c.extra.get("cpu_split") and c.label != "stages" else "–" for c in crawls],
+        ["peak RSS of the crawl process / worker processes, each"] + [
+            " / ".join(f"{mb:,.1f} MB" for mb in c.extra["peak_by_side"])
+            if c.extra.get("peak_by_side") and c.label != "stages" else "–" for c in crawls],
+        ["busy per second, median: crawl process / worker"] + [
+            c.extra.get("busy") or "–" if c.label != "stages" else "–" for c in crawls],
         ["crawl CPU / wall time (all its processes)"] + [f"{c.cpu_share:.0%}" if c.cpu_share else "–" for c in crawls],
         ["load average before the crawl (1 min)"] + [f"{c.extra['load']:.2f}" for c in crawls],
         ["server CPU share while crawled"] + [f"{c.server_busy:.0%}" for c in crawls],
