@@ -301,7 +301,9 @@ class TreeMemory(threading.Thread):
             for pid in pids:
                 ticks = _cpu_ticks(pid)
                 known = self.cpu.get(pid)
-                worker = known[0] if known else _is_worker(pid)
+                # Asked again until it is one: a worker seen between fork and exec still
+                # has the crawl's command line.
+                worker = known[0] or _is_worker(pid) if known else _is_worker(pid)
                 if ticks is not None:
                     self.cpu[pid] = (worker, ticks)
                 side_kib["worker" if worker else "crawl"] += _rss_kib(pid)
@@ -380,7 +382,10 @@ def run_child(cmd: list[str], log_path: Path, timeout: float, what: str, memory:
                               cpu_split=sampler.cpu_split, peak_by_side=sampler.peak_by_side,
                               busy=busy_summary(sampler.timeline))
                 # One row a second: what the crawl process and its worker were doing.
-                log_path.with_suffix(".timeline.json").write_text(json.dumps(sampler.timeline))
+                try:
+                    log_path.with_suffix(".timeline.json").write_text(json.dumps(sampler.timeline))
+                except OSError as exc:  # never in place of the crawl's own error
+                    print(f"  (timeline not written: {exc})", file=sys.stderr)
         wall = time.monotonic() - started
     if rc != 0:
         raise BenchError(f"{what} exited {rc} (log: {log_path}):\n{_tail(log_path)}")

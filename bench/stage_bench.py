@@ -244,7 +244,8 @@ def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = Non
         random.Random(7).shuffle(shuffled)
         permutation = dict(zip(hanzi, shuffled))
         dicts = [made_new(item, permutation) for item in dicts]
-        source, copy = sqlite3.connect(base), sqlite3.connect(path)
+        # Read-only: the source database is left exactly as it is (no checkpoint, no -shm).
+        source, copy = sqlite3.connect(f"file:{base}?mode=ro", uri=True), sqlite3.connect(path)
         try:
             source.backup(copy)
             base_articles = copy.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -336,8 +337,8 @@ def report_writer(on: dict, off: dict, based: dict | None = None) -> list[tuple[
              f"{1000 * r['seconds'] / r['items']:.3f} ms", f"{r['prepare_ms']:.3f} ms",
              f"{r['bytes'] / max(r['stored'] + r['base_articles'], 1) / 1024:,.1f} KiB"]
             for r in (on, off, based) if r is not None]
-    print_table("SQLite writer alone (ArticleWriter.write on prepared items, fresh database, items of the"
-                " sample portal; prepare_item's CPU per item apart)",
+    print_table("SQLite writer alone (ArticleWriter.write on prepared items, fresh database unless said,"
+                " items of the sample portal; prepare_item's CPU per item apart)",
                 ["", "items", "articles stored", "wall", "CPU", "items/s", "per item", "prepare (CPU)",
                  "db per article"], rows)
     ok = on["items_per_s"] >= MIN_WRITER_ITEMS_PER_S
@@ -384,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.items < 1:
         parser.error("--repeat and --items must be at least 1")
+    if args.writer_base is not None and args.only == "extract":
+        parser.error("--writer-base times the writer: not with --only extract")
     if args.writer_base is not None and not args.writer_base.is_file():
         parser.error(f"--writer-base {args.writer_base}: no such file (a crawl database, e.g. from"
                      " crawl_bench.py --keep)")

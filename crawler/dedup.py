@@ -50,8 +50,11 @@ SHINGLE = 4
 # hundred thousand articles (measured in bench/stage_bench.py --writer-base).
 MERGE_AT = 65_536
 # Bumped when signatures change: stored ones are then computed again (rebuild_if_stale()).
-SIGNATURE_VERSION = 4  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
-# 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade)
+SIGNATURE_VERSION = 5  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
+# 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade);
+# 5: the same, new buckets in lsh_recent first. A version 4 database is taken as it is
+# when its lsh_recent is empty; an earlier version rebuilds a version 5 one (it reads
+# lsh_buckets alone), and leaves lsh_recent entries this version then rebuilds from.
 _NOT_TEXT = re.compile(r"[\W_]+")
 # The permutations' constants, derived from their names with BLAKE2 (not a random
 # generator, whose stream numpy may change): signatures must be the same in every
@@ -196,7 +199,8 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
 
 
 class DedupIndex:
-    """Exact and near-duplicate lookups over the ``fingerprints`` and ``lsh_buckets`` tables.
+    """Exact and near-duplicate lookups over the ``fingerprints``, ``lsh_buckets`` and
+    ``lsh_recent`` tables.
 
     :meth:`find`, :meth:`add` and :meth:`remove` work on the caller's connection and inside
     the caller's transaction, so an article and its index entries are committed together;
@@ -283,6 +287,12 @@ class DedupIndex:
         with _write_lock(self.conn):
             row = self.conn.execute("SELECT version FROM dedup_index WHERE id = 1").fetchone()
             if row is not None and row[0] == SIGNATURE_VERSION:
+                return 0
+            if (row is not None and row[0] == 4
+                    and self.conn.execute("SELECT 1 FROM lsh_recent LIMIT 1").fetchone() is None):
+                # Version 4: the same fingerprints and buckets, all in lsh_buckets. With
+                # entries in lsh_recent, an earlier version wrote after this one: rebuilt.
+                self.conn.execute("UPDATE dedup_index SET version = ? WHERE id = 1", (SIGNATURE_VERSION,))
                 return 0
             self.conn.execute("DELETE FROM lsh_buckets")
             self.conn.execute("DELETE FROM lsh_recent")

@@ -1,7 +1,7 @@
 """The ``Article`` item: one news article as the pipelines and the database see it.
 
-Extraction (:mod:`crawler.extract`) fills it; pipelines touch it only through
-``itemadapter.ItemAdapter``, so plain dicts with the same keys work in tests.
+Extraction (:mod:`crawler.extract`) fills it; pipelines touch it through
+``itemadapter.ItemAdapter`` or :func:`as_dict`, so plain dicts with the same keys work in tests.
 """
 
 from __future__ import annotations

@@ -304,3 +304,38 @@ def test_a_rebuild_leaves_every_bucket_in_the_large_table(tmp_path):
         == [32, 0]
     assert ArticleWriter(db).write([item("http://b.cn/copy.html", body=BODY + "（完）")])["duplicate"] == 1
     db.conn.close()
+
+
+def test_a_version_4_index_is_kept_and_one_an_earlier_version_wrote_after_us_is_rebuilt(tmp_path):
+    """Version 4 kept every bucket in lsh_buckets: such an index is this layout with an
+    empty lsh_recent, taken as it is. Entries in lsh_recent under version 4 mean an earlier
+    version rebuilt the index after this one wrote it (it reads lsh_buckets alone, and its
+    removals leave lsh_recent entries behind): the index is computed again."""
+    from crawler.dedup import SIGNATURE_VERSION
+
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    writer = ArticleWriter(db)
+    writer.write([item("http://a.cn/1.html")])
+    with db.conn:
+        writer.index.merge()
+    db.conn.execute("UPDATE fingerprints SET content_hash = 'kept'")  # a rebuild would recompute it
+    db.conn.execute("UPDATE dedup_index SET version = 4")
+    db.conn.commit()
+    db.conn.close()
+    db = open_database(path)
+    assert db.conn.execute("SELECT version FROM dedup_index").fetchone() == (SIGNATURE_VERSION,)
+    assert db.conn.execute("SELECT content_hash FROM fingerprints").fetchall() == [("kept",)]
+
+    ArticleWriter(db).write([item("http://a.cn/2.html", body=OTHER)])  # its buckets in lsh_recent
+    db.conn.execute("DELETE FROM fingerprints WHERE canonical_url = 'http://a.cn/2.html'")  # as 896d736 removed
+    db.conn.execute("UPDATE dedup_index SET version = 4")
+    db.conn.commit()
+    db.conn.close()
+    db = open_database(path)
+    assert db.conn.execute("SELECT content_hash FROM fingerprints ORDER BY canonical_url").fetchall() == [
+        (fingerprint("统战部召开座谈会", BODY).content_hash,), (fingerprint("统战部召开座谈会", OTHER).content_hash,)]
+    assert db.conn.execute(f"SELECT count(*) FROM ({BUCKETS}) WHERE fingerprint NOT IN"
+                           " (SELECT id FROM fingerprints)").fetchone() == (0,)
+    assert db.conn.execute("SELECT count(*) FROM lsh_recent").fetchone() == (0,)
+    db.conn.close()
