@@ -342,17 +342,17 @@ def report_writer(on: dict, off: dict, based: dict | None = None) -> list[tuple[
                 ["", "items", "articles stored", "wall", "CPU", "items/s", "per item", "prepare (CPU)",
                  "db per article"], rows)
     ok = on["items_per_s"] >= MIN_WRITER_ITEMS_PER_S
-    rows = [
+    targets = [
         (["SQLite writer alone on prepared items, items/s (dedup on, as configured)", f"{on['items_per_s']:,.0f}",
           f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}", _verdict(ok)], ok),
         (["  the same with DEDUP_ENABLED off (for reference)", f"{off['items_per_s']:,.0f}",
           f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}", _verdict(off["items_per_s"] >= MIN_WRITER_ITEMS_PER_S)], None),
     ]
     if based is not None:
-        rows.append(([f"  the same on top of {based['base_articles']:,} articles (for reference)",
+        targets.append(([f"  the same on top of {based['base_articles']:,} articles (for reference)",
                       f"{based['items_per_s']:,.0f}", f"≥ {MIN_WRITER_ITEMS_PER_S:,.0f}",
                       _verdict(based["items_per_s"] >= MIN_WRITER_ITEMS_PER_S)], None))
-    return rows
+    return targets
 
 
 def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 10_000,

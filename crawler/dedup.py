@@ -49,6 +49,8 @@ SHINGLE = 4
 # merge every page of lsh_buckets: this size keeps the sum of the two small up to a few
 # hundred thousand articles (measured in bench/stage_bench.py --writer-base).
 MERGE_AT = 65_536
+# The tables of (bucket, fingerprint) pairs: every deletion of an index entry is done in both.
+BUCKET_TABLES = ("lsh_buckets", "lsh_recent")
 # Bumped when signatures change: stored ones are then computed again (rebuild_if_stale()).
 SIGNATURE_VERSION = 5  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
 # 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade);
@@ -294,9 +296,8 @@ class DedupIndex:
                 # entries in lsh_recent, an earlier version wrote after this one: rebuilt.
                 self.conn.execute("UPDATE dedup_index SET version = ? WHERE id = 1", (SIGNATURE_VERSION,))
                 return 0
-            self.conn.execute("DELETE FROM lsh_buckets")
-            self.conn.execute("DELETE FROM lsh_recent")
-            self.conn.execute("DELETE FROM fingerprints")
+            for table in (*BUCKET_TABLES, "fingerprints"):
+                self.conn.execute(f"DELETE FROM {table}")
             count = 0
             for url, title, body in texts():
                 self.add(url, fingerprint(title or "", body or ""), new=True)
@@ -317,8 +318,8 @@ class DedupIndex:
             row = self.conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
             if row is not None and row[0] == self.bands:
                 return 0
-            self.conn.execute("DELETE FROM lsh_buckets")
-            self.conn.execute("DELETE FROM lsh_recent")
+            for table in BUCKET_TABLES:
+                self.conn.execute(f"DELETE FROM {table}")
             count = 0
             last = -1 << 63
             while rows := self.conn.execute("SELECT id, signature FROM fingerprints WHERE id > ? ORDER BY id"
@@ -334,7 +335,7 @@ class DedupIndex:
         return count
 
     def remove(self, canonical_url: str) -> None:
-        for table in ("lsh_buckets", "lsh_recent"):
+        for table in BUCKET_TABLES:
             self.conn.execute(f"DELETE FROM {table} WHERE fingerprint IN"
                               " (SELECT id FROM fingerprints WHERE canonical_url = ?)", (canonical_url,))
         self.conn.execute("DELETE FROM fingerprints WHERE canonical_url = ?", (canonical_url,))

@@ -26,7 +26,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from . import search
-from .dedup import SCHEMA as DEDUP_SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets
+from .dedup import BUCKET_TABLES, SCHEMA as DEDUP_SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets
 from .dedup import upgrade_tables as upgrade_dedup_tables
 from .urls import canonical_url
 
@@ -481,7 +481,7 @@ def forget_urls(db: sqlite_utils.Database, prefix: str) -> int:
     like = prefix.replace("%", "\\%").replace("_", "\\_") + "%"
     with db.conn:
         deleted = db.conn.execute("DELETE FROM articles WHERE canonical_url LIKE ? ESCAPE '\\'", (like,)).rowcount
-        for table in ("lsh_buckets", "lsh_recent"):
+        for table in BUCKET_TABLES:
             db.conn.execute(f"DELETE FROM {table} WHERE fingerprint IN"
                             " (SELECT id FROM fingerprints WHERE canonical_url LIKE ? ESCAPE '\\')", (like,))
         for table, column in (("article_urls", "article"), ("revisions", "canonical_url"),
