@@ -40,7 +40,8 @@ What it does, per scale:
       follows the links the news spider follows and discards every page. No item
       pipeline (``ITEM_PIPELINES`` empty) and no project spider module loaded
       (``SPIDER_MODULES`` empty); everything else as (b), the extensions included
-      (some change how a crawl runs, e.g. robots.txt ``Crawl-delay``), with a
+      (some change how a crawl runs: robots.txt ``Crawl-delay``, and ``GcTuning``'s
+      garbage collector thresholds, so both crawls collect alike), with a
       database of its own for those that record into ``SQLITE_PATH``.
    b. ``scrapy crawl news`` into a fresh SQLite database: decoding, extraction,
       repair, deduplication, the SQLite writer, seen-state lookups, run records.
@@ -1322,6 +1323,9 @@ def report_scale(r: ScaleResult) -> None:
             if c.extra.get("peak_by_side") and c.label != "stages" else "–" for c in crawls],
         ["busy per second, median: crawl process / worker"] + [
             c.extra.get("busy") or "–" if c.label != "stages" else "–" for c in crawls],
+        ["crawl process GC: collections (full) / seconds (GcTuning)"] + [
+            f"{c.stats['gc/collections']:,} ({c.stats.get('gc/full_collections', 0):,}) / {c.stats['gc/seconds']:,.1f} s"
+            if "gc/collections" in c.stats else "–" for c in crawls],
         ["crawl CPU / wall time (all its processes)"] + [f"{c.cpu_share:.0%}" if c.cpu_share else "–" for c in crawls],
         ["load average before the crawl (1 min)"] + [f"{c.extra['load']:.2f}" for c in crawls],
         ["server CPU share while crawled"] + [f"{c.server_busy:.0%}" for c in crawls],
