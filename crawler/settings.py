@@ -91,7 +91,7 @@ EXTENSIONS = {
 CRAWL_RUNS_ENABLED = True
 # Run Python's cyclic garbage collector less often in the crawl process while the
 # engine runs (crawler/extensions/gctuning.py): its full collections walked every
-# live object every few seconds, ~17% of the crawl process's CPU.
+# live object every few seconds, 17–19% of the crawl process's CPU.
 GC_TUNING_ENABLED = True
 # gc.set_threshold() values meanwhile (Python's: 700, 10, 10); on the command line
 # -s GC_TUNING_THRESHOLDS=10000,10,10.

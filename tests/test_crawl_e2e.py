@@ -257,3 +257,10 @@ def test_crawl_in_place_stores_what_the_workers_store(crawl, portal_server, tmp_
                 if k.startswith(("extract/dropped", "repair/", "sqlite/")) and k != "sqlite/batches"}
 
     assert outcomes(crawl["stats"]) == outcomes(inline["stats"])
+
+
+def test_the_crawl_runs_with_the_garbage_collector_tuned(crawl):
+    """GcTuning (crawler/extensions/gctuning.py) is on by default and records its collections."""
+    stats = crawl["stats"]
+    assert {"gc/collections", "gc/full_collections", "gc/seconds"} <= set(stats)
+    assert stats["gc/collections"] >= stats["gc/full_collections"] >= 0
