@@ -114,13 +114,13 @@ def looks_misdecoded(text: str) -> bool:
     runs of Latin-1 letters: how CJK bytes look through latin-1/cp1252. Isolated
     accented letters in Latin text (café, naïve) are not runs and do not count.
     """
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    if not non_ascii:
+    if text.isascii():
         return False
+    raw = text.encode("utf-8", "surrogatepass")
+    non_ascii = len(raw.translate(None, _NOT_UTF8_LEAD))  # one lead byte per character
     replacements = text.count("\ufffd")
     if replacements > 2 and replacements / non_ascii > 0.001:
         return True
-    raw = text.encode("utf-8", "surrogatepass")
     # At most this many characters can be in runs: when too few, no regex over the page.
     if len(raw.translate(None, _NOT_LATIN1_LEAD)) * 2 <= non_ascii:
         return False
@@ -132,6 +132,10 @@ def looks_misdecoded(text: str) -> bool:
 # C5 C6: U+0140-01BF, CB: U+02C0-02FF, E2: U+2000-2FFF): the bytes left after deleting
 # these bound its characters from above.
 _NOT_LATIN1_LEAD = bytes(b for b in range(256) if b not in (0xC2, 0xC3, 0xC5, 0xC6, 0xCB, 0xE2))
+# ASCII and continuation bytes: what is left of UTF-8 after deleting them is one lead
+# byte for each non-ASCII character (deleting is far quicker than encoding to ASCII
+# with errors="ignore" to count them).
+_NOT_UTF8_LEAD = bytes(range(0xC0))
 _ASCII_TO_SPACE = bytes.maketrans(bytes(range(128)), b" " * 128)
 
 

@@ -19,6 +19,7 @@ For author, source and keywords the visible line wins over ``<meta>``: CMSs fill
 from __future__ import annotations
 
 import re
+from functools import cache, partial
 from urllib.parse import urljoin, urlsplit
 
 from ..decoding import decode_html
@@ -30,7 +31,7 @@ from .body import best_container, body_paragraphs, body_start, prose_score
 from .dates import find_date, parse_date
 from .metadata import (
     breadcrumb, clean_name_value, find_keywords, json_ld_article, json_ld_text, labelled_values,
-    meta_values, noise_free_dates, section_of, date_line_source, credit_line,
+    meta_values, named_elements, noise_free_dates, section_of, date_line_source, credit_line,
     script_pubtime,
 )
 from .profile import decode_for_profile, profile_fields, remove_noise
@@ -174,13 +175,16 @@ def extract_article(
     profile: Profile | None = None,
 ) -> Article:
     """Extract one article from a page; raise :class:`ExtractionError` when it holds none."""
-    encoding = encoding_from = None
+    encoding = encoding_from = utf8 = None
     if isinstance(body, bytes):
         decoded = decode_for_profile(body, content_type, profile)
         text, encoding, encoding_from = decoded.text, decoded.encoding, decoded.source
+        # UTF-8 that decoded without a replacement character is the text's own UTF-8.
+        if encoding == "utf-8" and encoding_from != "bom" and "\ufffd" not in text:
+            utf8 = body
     else:
         text = body
-    root = parse_html(text)
+    root = parse_html(text, utf8)
     remove_noise(root, profile)
     by_profile = profile_fields(root, url, profile)
     blocks = page_blocks(root)
@@ -217,10 +221,11 @@ def extract_article(
     published_at = _published_at(root, blocks, metas, ld, lines, date_block, title_at, credit, prov)
     fields = {kind: _person_or_source(kind, lines, metas, ld, date_block, credit, prov)
               for kind in ("author", "source", "editor")}
-    keywords, prov_keywords = find_keywords(root, lines, metas, title, paragraphs)
+    named = cache(partial(named_elements, root))  # one walk, shared, and only if a search needs it
+    keywords, prov_keywords = find_keywords(root, lines, metas, title, paragraphs, named)
     if keywords:
         prov["keywords"] = prov_keywords
-    crumbs = breadcrumb(root, url)
+    crumbs = breadcrumb(root, url, blocks, named)
     if crumbs:
         prov["breadcrumb"] = "breadcrumb"
 

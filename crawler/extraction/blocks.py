@@ -80,7 +80,7 @@ def _noise_attrs(attrs: str) -> bool:
     return False
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     element: object
     text: str
@@ -143,22 +143,20 @@ def page_blocks(root) -> list[Block]:
     blocks: list[Block] = []
 
     def flush(buf: list[str], links: int, block, noisy: bool) -> None:
-        text = "".join(buf)
-        # Most buffers between block elements hold only layout whitespace: no regex for them.
-        if text.strip(_SPACE_CHARS):
-            text = clean_text(text)
-            if text:
-                blocks.append(Block(block, text, min(links, len(text)), noisy))
+        text = clean_text("".join(buf))
+        if text:
+            blocks.append(Block(block, text, min(links, len(text)), noisy))
 
     def visit(block, noisy: bool) -> None:
-        # Only non-empty strings go into buf, so an empty buf needs no flush.
+        # A buffer starts at a string with more than layout whitespace in it (clean_text
+        # strips leading whitespace anyway), so an empty buf needs no flush and most
+        # of the text between block elements never gets into one.
         text = block.text
-        buf: list[str] = [text] if text else []
+        buf: list[str] = [text] if text and text.strip(_SPACE_CHARS) else []
         links = 0
         for child in block:
-            tag = child.tag
+            tag = child.tag  # lower case: libxml2's HTML parser folds tag names
             if isinstance(tag, str):
-                tag = tag.lower()
                 if tag in SKIP_TAGS:
                     pass
                 elif tag == "br":
@@ -174,11 +172,11 @@ def page_blocks(root) -> list[Block]:
                     visit(child, noisy or is_noise(child))
                 else:
                     text, link_chars = _inline_text(child)
-                    if text:
+                    if text and (buf or text.strip(_SPACE_CHARS)):
                         buf.append(text)
                     links += link_chars
             text = child.tail
-            if text:
+            if text and (buf or text.strip(_SPACE_CHARS)):
                 buf.append(text)
         if buf:
             flush(buf, links, block, noisy)
@@ -187,10 +185,12 @@ def page_blocks(root) -> list[Block]:
     return blocks
 
 
-def parse_html(text: str):
-    """An lxml root for ``text``; never raises on junk (an empty document instead)."""
+def parse_html(text: str, utf8: bytes | None = None):
+    """An lxml root for ``text``; never raises on junk (an empty document instead).
+    ``utf8``: ``text`` encoded as UTF-8, when the caller has it (the bytes of a page
+    that decoded as UTF-8), which spares encoding it again."""
     parser = etree.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
-    root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    root = etree.fromstring(text.encode("utf-8", "surrogatepass") if utf8 is None else utf8, parser)
     if root is None:
         root = etree.fromstring(b"<html><body></body></html>", parser)
     return root

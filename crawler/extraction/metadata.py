@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from .blocks import Block, clean_text, is_noise
+from .blocks import SKIP_TAGS, Block, clean_text, is_noise
 from .dates import _DATE as _DATE_SPAN, find_date, parse_date
 
 # Optional tone-marked syllable after a character, as mirror sites inject it.
@@ -241,25 +242,42 @@ def link_texts(block: Block, within: str) -> list[str]:
     return [t for t in texts if t and t in within]
 
 
-_TAG_HINT = re.compile(r"tag|keyword|biaoqian|gjc", re.I)
+# Matched against lower-cased text: with re.I the regex engine is several times slower.
+_TAG_HINT = re.compile(r"tag|keyword|biaoqian|gjc")
 _TAG_WORDS = frozenset("tag tags keyword keywords biaoqian gjc article-tags news-tags".split())
 
 
 @lru_cache(maxsize=4096)
 def _tag_hint(attrs: str) -> bool:
-    return _TAG_HINT.search(attrs) is not None
+    return _TAG_HINT.search(attrs.lower()) is not None
 
 
-def _tag_container_links(root) -> list[str]:
-    """Link texts of an element whose class/id names it a tag list (no label needed)."""
+def named_elements(root) -> list[tuple]:
+    """``(element, class, id, data-sudaclick)`` of every element that has one of these
+    values, in document order (``""`` for a missing one): what the searches for tag
+    lists and breadcrumb trails read, collected in one walk over the tree.
+
+    >>> from crawler.extraction.blocks import parse_html
+    >>> [(el.tag, c, i, s) for el, c, i, s in named_elements(parse_html(
+    ...     '<div class=""><p id="x">一</p><span data-sudaclick="crumb">二</span></div>'))]
+    [('p', '', 'x', ''), ('span', '', '', 'crumb')]
+    """
+    named = []
     for el in root.iter():
-        if not isinstance(el.tag, str) or not el.attrib:
-            continue
-        attrs = f"{el.get('class', '')} {el.get('id', '')}"
+        get = el.get
+        cls, ident, suda = get("class"), get("id"), get("data-sudaclick")
+        if cls or ident or suda:
+            named.append((el, cls or "", ident or "", suda or ""))
+    return named
+
+
+def _tag_container_links(named: list[tuple]) -> list[str]:
+    """Link texts of an element whose class/id names it a tag list (no label needed)."""
+    for el, cls, ident, _ in named:
+        attrs = f"{cls} {ident}"
         if not _tag_hint(attrs):
             continue
-        words = {w for token in f"{el.get('class', '')} {el.get('id', '')}".lower().split()
-                 for w in re.split(r"[-_]+", token) if w}
+        words = {w for token in attrs.lower().split() for w in re.split(r"[-_]+", token) if w}
         if not words & _TAG_WORDS:
             continue
         texts = [clean_text("".join(a.itertext())) for a in el.iter("a")]
@@ -285,9 +303,11 @@ def _title_piece(keyword: str, title: str) -> bool:
     return len(keyword) >= 6 and keyword in re.split(r"[\s：:，,！？!?、；;]+", title)
 
 
-def find_keywords(root, lines: dict, metas: dict, title: str, paragraphs: list[str]) -> tuple[list[str], str]:
+def find_keywords(root, lines: dict, metas: dict, title: str, paragraphs: list[str],
+                  named: Callable[[], list[tuple]] | None = None) -> tuple[list[str], str]:
     """Keywords and the rule that found them: the labelled line (or its tag links),
-    ``<meta name=keywords>`` when it is about this article, then a tag list.
+    ``<meta name=keywords>`` when it is about this article, then a tag list
+    (``named``: see :func:`breadcrumb`).
 
     CMSs fill the meta tag with the site's section list or the title itself; a list
     counts as the article's when at least 30% of its words occur in the title or body
@@ -304,7 +324,7 @@ def find_keywords(root, lines: dict, metas: dict, title: str, paragraphs: list[s
         keywords = [k for k in split_keywords(metas.get(key)) if not _title_piece(k, title)]
         if keywords and sum(k in text for k in keywords) * 10 >= len(keywords) * 3 and title not in keywords:
             return keywords, f"meta:{key}"
-    tags = _tag_container_links(root)
+    tags = _tag_container_links(named() if named else named_elements(root))
     if len(tags) >= 2:
         return split_keywords(" ".join(tags)), "tag_links"
     return [], ""
@@ -388,7 +408,7 @@ def json_ld_text(value) -> str | None:
     return clean_text(value) if isinstance(value, str) and value.strip() else None
 
 
-_CRUMB_ATTR = re.compile(r"crumb|bread|mbx|location|position|weizhi|dqwz|path|curpos", re.I)
+_CRUMB_ATTR = re.compile(r"crumb|bread|mbx|location|position|weizhi|dqwz|path|curpos")  # lower case, as _TAG_HINT
 _CRUMB_LABEL = re.compile(
     r"^\s*(?:" + "|".join(_pinyin_tolerant(w) for w in _LABELS["location"].split()) + r"|您所在的位置|现在位置|現在位置|位置)\s*[:：]?"
 )
@@ -408,11 +428,33 @@ _BLOCK_BREAK = frozenset("div p li ul ol table tr td dl dd dt h1 h2 h3 h4 h5 h6 
 @lru_cache(maxsize=4096)
 def _crumb_attrs(attrs: str) -> bool:
     """Whether class/id/data-sudaclick values name a breadcrumb (pages repeat the same few)."""
-    return _CRUMB_ATTR.search(attrs) is not None
+    return _CRUMB_ATTR.search(attrs.lower()) is not None
 
 
 _BAR = ("|",)
 _NO_TEXT = frozenset(("script", "style", "head", "title"))
+_SEPARATOR = re.compile(f"[{_CRUMB_SEP_CHARS}]")
+# The elements whose text page_blocks leaves out and _link_stream reads.
+_UNBLOCKED_TEXT = tuple(sorted(SKIP_TAGS - _NO_TEXT))
+
+
+def _may_hold_chain(root, blocks: list[Block]) -> bool:
+    """False when no two links of the page can be joined by a separator: none of the
+    separators _GAP_OK asks for (> › » → ＞) is in the page's text. The blocks hold that
+    text (and link text besides), except what is inside the elements they skip and
+    _link_stream does not; those are read here.
+
+    >>> from crawler.extraction.blocks import page_blocks, parse_html
+    >>> root = parse_html('<p><a href="/">首页</a> | <a href="/a/">要闻</a></p>')
+    >>> _may_hold_chain(root, page_blocks(root))
+    False
+    >>> root = parse_html('<p><a href="/">首页</a><button>&gt;</button><a href="/a/">要闻</a></p>')
+    >>> _may_hold_chain(root, page_blocks(root))
+    True
+    """
+    if any(_SEPARATOR.search(block.text) for block in blocks):
+        return True
+    return any(_SEPARATOR.search("".join(el.itertext())) for el in root.iter(*_UNBLOCKED_TEXT))
 
 
 class _NestedLink(Exception):
@@ -536,19 +578,31 @@ def _text_crumbs(tokens: list[tuple], after: int) -> list[str]:
     return [n for n in (n.strip(_TRIM) for n in _CRUMB_SEP.split(tail)) if n and len(n) <= 20]
 
 
-def breadcrumb(root, base_url: str) -> list[dict]:
+def breadcrumb(root, base_url: str, blocks: list[Block] | None = None,
+               named: Callable[[], list[tuple]] | None = None) -> list[dict]:
     """Crumbs ``[{"name", "url"}]`` of the page's "当前位置" trail, or [].
 
     First an element whose class/id names a breadcrumb, or whose text starts with
     a location label (当前位置：); else the first run of two or
     more short links joined only by separators (首页 > 新闻中心 > 国内新闻).
     Text crumbs after the last link (``> 正文``) are kept with ``url`` None.
-    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html`.
+    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html`. When the caller
+    has them, ``blocks`` (:func:`~crawler.extraction.blocks.page_blocks` of ``root``)
+    spare the search for a run of links on a page without a separator, and ``named``,
+    a function that returns :func:`named_elements` of ``root`` (computed once, when first
+    asked: :func:`find_keywords` may need them too), a walk over the tree: the same
+    result, sooner.
     """
     found = None
-    # Every location label has a 位 in it: a page without one needs no label test at all.
+    # Every location label has a 位 in it: a page without one needs no label test at all,
+    # and only the elements with a class, id or data-sudaclick value may hold the trail.
     may_be_labelled = "位" in etree.tostring(root, method="text", encoding=str)
-    for el in root.iter():
+    if may_be_labelled:
+        candidates = ((el, el.get("class") or "", el.get("id") or "", el.get("data-sudaclick") or "")
+                      for el in root.iter())
+    else:
+        candidates = named() if named else named_elements(root)
+    for el, cls, ident, suda in candidates:
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "head", "a"):
             continue
@@ -560,12 +614,8 @@ def breadcrumb(root, base_url: str) -> list[dict]:
             text = el.text
             first_text = text if text and text.strip() else (el[0].text or "") if len(el) else ""
             labelled = "位" in first_text and _CRUMB_LABEL.match(first_text) is not None
-        if not labelled:
-            if not el.attrib:
-                continue
-            cls, ident, suda = el.get("class"), el.get("id"), el.get("data-sudaclick")
-            if not (cls or ident or suda) or not _crumb_attrs(f"{cls or ''} {ident or ''} {suda or ''}"):
-                continue
+        if not labelled and not ((cls or ident or suda) and _crumb_attrs(f"{cls} {ident} {suda}")):
+            continue
         tokens = _link_stream(el)
         links = [i for i, t in enumerate(tokens) if t[0] == "a" and t[1]]
         text = clean_text("".join(t[1] for t in tokens if t[0] != "|"))
@@ -578,6 +628,8 @@ def breadcrumb(root, base_url: str) -> list[dict]:
             found = (el, crumbs)
     if found is not None:
         return found[1]
+    if blocks is not None and not _may_hold_chain(root, blocks):
+        return []
 
     body = root.find("body")
     tokens = _link_stream(body if body is not None else root)
@@ -621,5 +673,5 @@ def noise_free_dates(blocks: list[Block], after: int = 0) -> tuple[str, str] | N
 
 __all__ = [
     "breadcrumb", "clean_name_value", "is_noise", "json_ld_article", "json_ld_text",
-    "labelled_values", "meta_values", "noise_free_dates", "section_of", "split_keywords",
+    "labelled_values", "meta_values", "named_elements", "noise_free_dates", "section_of", "split_keywords",
 ]
