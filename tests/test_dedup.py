@@ -339,3 +339,17 @@ def test_a_version_4_index_is_kept_and_one_an_earlier_version_wrote_after_us_is_
                            " (SELECT id FROM fingerprints)").fetchone() == (0,)
     assert db.conn.execute("SELECT count(*) FROM lsh_recent").fetchone() == (0,)
     db.conn.close()
+
+
+def test_signature_is_the_minhash_of_the_set_of_shingles_whatever_the_chunking(monkeypatch):
+    """Repeated shingles change nothing, and a text hashed in chunks gets the signature
+    it gets in one piece."""
+    import crawler.dedup as dedup
+
+    sentence = "统一战线工作会议在海州市召开。会议强调，要坚持大团结大联合。"
+    text = normalise(sentence * 40)
+    once = dedup._signature(text)
+    assert (dedup._signature(normalise(sentence * 41)) == once).all()  # only repeats added
+    monkeypatch.setattr(dedup, "_SHINGLES_AT_ONCE", 7)
+    assert (dedup._signature(text) == once).all()
+    assert not (dedup._signature(text + "一个新的句子") == once).all()
