@@ -342,14 +342,31 @@ def test_a_version_4_index_is_kept_and_one_an_earlier_version_wrote_after_us_is_
 
 
 def test_signature_is_the_minhash_of_the_set_of_shingles_whatever_the_chunking(monkeypatch):
-    """Repeated shingles change nothing, and a text hashed in chunks gets the signature
-    it gets in one piece."""
+    """The signature is the MinHash of the set of shingles (as np.unique made them before:
+    the reference below), whether its text is hashed in one piece or in chunks."""
+    import numpy as np
+
     import crawler.dedup as dedup
 
+    def reference(text: str):
+        _, multipliers, offsets, mix = dedup._minhash()
+        points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+        if len(points) == 0:
+            points = np.zeros(1, dtype=np.uint64)
+        width = min(dedup.SHINGLE, len(points))
+        shingles = np.zeros(len(points) - width + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for offset in range(width):
+                shingles = shingles * np.uint64(0x110000) + points[offset:len(points) - width + 1 + offset]
+            shingles = np.unique(shingles * mix)
+            hashed = (multipliers[:, None] * shingles[None, :] + offsets[:, None]) >> np.uint64(32)
+        return hashed.min(axis=1).astype("<u4")
+
     sentence = "统一战线工作会议在海州市召开。会议强调，要坚持大团结大联合。"
-    text = normalise(sentence * 40)
-    once = dedup._signature(text)
-    assert (dedup._signature(normalise(sentence * 41)) == once).all()  # only repeats added
+    texts = ["", "统", "统一战", normalise(sentence * 40),
+             normalise("".join(f"第{i}条意见" for i in range(3000)))]  # over 8,192 shingles
+    for text in texts:
+        assert (dedup._signature(text) == reference(text)).all(), len(text)
     monkeypatch.setattr(dedup, "_SHINGLES_AT_ONCE", 7)
-    assert (dedup._signature(text) == once).all()
-    assert not (dedup._signature(text + "一个新的句子") == once).all()
+    for text in texts:
+        assert (dedup._signature(text) == reference(text)).all(), len(text)

@@ -139,7 +139,8 @@ def _holds_block(el) -> bool:
 
 
 def page_blocks(root) -> list[Block]:
-    """Every text block of the document under ``root``, in document order."""
+    """Every text block of the document under ``root``, in document order. ``root``: a
+    tree from an HTML parser (:func:`parse_html`), whose tag names are lower case."""
     blocks: list[Block] = []
 
     def flush(buf: list[str], links: int, block, noisy: bool) -> None:

@@ -255,7 +255,9 @@ def _tag_hint(attrs: str) -> bool:
 def named_elements(root) -> list[tuple]:
     """``(element, class, id, data-sudaclick)`` of every element that has one of these
     values, in document order (``""`` for a missing one): what the searches for tag
-    lists and breadcrumb trails read, collected in one walk over the tree.
+    lists and breadcrumb trails read, collected in one walk over the tree. (Comments
+    have no attributes; processing instructions, which have pseudo-attributes, are
+    removed by :func:`~crawler.extraction.blocks.parse_html`.)
 
     >>> from crawler.extraction.blocks import parse_html
     >>> [(el.tag, c, i, s) for el, c, i, s in named_elements(parse_html(
@@ -408,7 +410,11 @@ def json_ld_text(value) -> str | None:
     return clean_text(value) if isinstance(value, str) and value.strip() else None
 
 
-_CRUMB_ATTR = re.compile(r"crumb|bread|mbx|location|position|weizhi|dqwz|path|curpos")  # lower case, as _TAG_HINT
+_CRUMB_WORDS = r"crumb|bread|mbx|location|position|weizhi|dqwz|path|curpos"
+# Matched against lower-cased ASCII (as _TAG_HINT); other values with re.I, which also
+# takes ſ for s and ı, İ for i as .lower() does not.
+_CRUMB_ATTR = re.compile(_CRUMB_WORDS)
+_CRUMB_ATTR_ANY_CASE = re.compile(_CRUMB_WORDS, re.I)
 _CRUMB_LABEL = re.compile(
     r"^\s*(?:" + "|".join(_pinyin_tolerant(w) for w in _LABELS["location"].split()) + r"|您所在的位置|现在位置|現在位置|位置)\s*[:：]?"
 )
@@ -428,7 +434,9 @@ _BLOCK_BREAK = frozenset("div p li ul ol table tr td dl dd dt h1 h2 h3 h4 h5 h6 
 @lru_cache(maxsize=4096)
 def _crumb_attrs(attrs: str) -> bool:
     """Whether class/id/data-sudaclick values name a breadcrumb (pages repeat the same few)."""
-    return _CRUMB_ATTR.search(attrs.lower()) is not None
+    if attrs.isascii():
+        return _CRUMB_ATTR.search(attrs.lower()) is not None
+    return _CRUMB_ATTR_ANY_CASE.search(attrs) is not None
 
 
 _BAR = ("|",)
@@ -440,9 +448,10 @@ _UNBLOCKED_TEXT = tuple(sorted(SKIP_TAGS - _NO_TEXT))
 
 def _may_hold_chain(root, blocks: list[Block]) -> bool:
     """False when no two links of the page can be joined by a separator: none of the
-    separators _GAP_OK asks for (> › » → ＞) is in the page's text. The blocks hold that
-    text (and link text besides), except what is inside the elements they skip and
-    _link_stream does not; those are read here.
+    separators _GAP_OK asks for (> › » → ＞) is in the text _link_stream reads. The
+    blocks hold that text (and link text besides), except inside the elements page_blocks
+    skips whole: all the text inside those of _UNBLOCKED_TEXT, and inside script, style,
+    head and title all but these elements' own text, which _link_stream skips too.
 
     >>> from crawler.extraction.blocks import page_blocks, parse_html
     >>> root = parse_html('<p><a href="/">首页</a> | <a href="/a/">要闻</a></p>')
@@ -454,7 +463,16 @@ def _may_hold_chain(root, blocks: list[Block]) -> bool:
     """
     if any(_SEPARATOR.search(block.text) for block in blocks):
         return True
-    return any(_SEPARATOR.search("".join(el.itertext())) for el in root.iter(*_UNBLOCKED_TEXT))
+    if any(_SEPARATOR.search("".join(el.itertext())) for el in root.iter(*_UNBLOCKED_TEXT)):
+        return True
+    for el in root.iter(*_NO_TEXT):
+        for node in el.iterdescendants():
+            text = node.tail or ""
+            if node.tag not in _NO_TEXT:
+                text += node.text or ""
+            if _SEPARATOR.search(text):
+                return True
+    return False
 
 
 class _NestedLink(Exception):
@@ -586,22 +604,22 @@ def breadcrumb(root, base_url: str, blocks: list[Block] | None = None,
     a location label (当前位置：); else the first run of two or
     more short links joined only by separators (首页 > 新闻中心 > 国内新闻).
     Text crumbs after the last link (``> 正文``) are kept with ``url`` None.
-    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html`. When the caller
-    has them, ``blocks`` (:func:`~crawler.extraction.blocks.page_blocks` of ``root``)
-    spare the search for a run of links on a page without a separator, and ``named``,
-    a function that returns :func:`named_elements` of ``root`` (computed once, when first
-    asked: :func:`find_keywords` may need them too), a walk over the tree: the same
-    result, sooner.
+    ``root``: a tree from :func:`~crawler.extraction.blocks.parse_html`. Two shortcuts,
+    the same result sooner: ``blocks`` (:func:`~crawler.extraction.blocks.page_blocks`
+    of ``root``) spare the search for a run of links on a page without a separator, and
+    ``named``, a function that returns :func:`named_elements` of ``root`` (made once, when
+    first asked: :func:`find_keywords` may ask too), a walk over every element. Without
+    them the function does the full search and walk.
     """
     found = None
     # Every location label has a 位 in it: a page without one needs no label test at all,
-    # and only the elements with a class, id or data-sudaclick value may hold the trail.
+    # and only the elements with a class, id or data-sudaclick value may hold its trail.
     may_be_labelled = "位" in etree.tostring(root, method="text", encoding=str)
-    if may_be_labelled:
+    if may_be_labelled or named is None:
         candidates = ((el, el.get("class") or "", el.get("id") or "", el.get("data-sudaclick") or "")
                       for el in root.iter())
     else:
-        candidates = named() if named else named_elements(root)
+        candidates = named()
     for el, cls, ident, suda in candidates:
         tag = el.tag
         if not isinstance(tag, str) or tag in ("html", "body", "head", "a"):
