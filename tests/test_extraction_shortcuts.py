@@ -33,10 +33,12 @@ def _pages() -> list[tuple[str, str, bytes, str]]:
 
 PAGES = _pages()
 
-# Pages at the edges of the shortcuts: trails in elements without a class (a label),
-# unnamed elements inside and between trails, nested trails, class values that only
-# match ignoring case the way re.I does (ſ is s to it), a separator in a <title> child.
+# Pages at the edges of the shortcuts: labelled trails (one in an element with no class,
+# joined by "-", which the chain search does not take), unnamed elements inside and
+# between trails, nested trails, class values that only match ignoring case the way
+# re.I does (ſ is s to it), a separator in a <title> child.
 EDGES = [
+    '<div><span>当前位置：</span><a href="/">首页</a> - <a href="/xw/">新闻</a></div>',
     '<div class="top"><span>当前位置：</span><a href="/">首页</a> &gt; <a href="/xw/">新闻</a></div>',
     '<div class="crumbs"><div><a href="/">首页</a><span>&gt;</span><p><a href="/xw/">新闻</a></p></div></div>',
     '<div class="crumb"><div class="breadcrumb"><a href="/">首页</a> » <a href="/xw/">新闻</a></div></div>'
@@ -89,8 +91,15 @@ def test_shortcuts_find_what_the_full_walks_find():
     assert with_trail > 100 and with_tags > 10, (with_trail, with_tags)
 
 
+def test_a_labelled_trail_in_an_element_without_a_class():
+    root = parse_html(EDGES[0])
+    want = ["首页", "新闻"]
+    assert [c["name"] for c in breadcrumb(root, "http://a.cn/")] == want
+    assert [c["name"] for c in breadcrumb(root, "http://a.cn/", page_blocks(root), lambda: named_elements(root))] == want
+
+
 def test_class_values_match_ignoring_case_as_before():
-    for html in EDGES[3:6]:
+    for html in EDGES[4:7]:
         root = parse_html(html)
         assert [c["name"] for c in breadcrumb(root, "http://a.cn/", page_blocks(root), lambda: named_elements(root))] \
             == ["首页", "新闻"], html
@@ -168,6 +177,7 @@ def test_broken_utf8_is_encoded_again_not_taken_as_it_came():
      [("div", "链 文", 1, False), ("p", "大写", 0, False), ("p", "标签", 0, False)]),
     ('<div> <noscript>看不见</noscript> <a href="/">首页</a>\n<span> <a href="/a">要闻</a> </span>尾</div>',
      [("div", "首页 要闻 尾", 4, False)]),
+    ("<p>甲<b> </b>乙</p>", [("p", "甲 乙", 0, False)]),  # layout whitespace inside a block is kept
 ])
 def test_page_blocks_around_layout_whitespace(html, want):
     assert [(b.element.tag, b.text, b.link_chars, b.noisy) for b in page_blocks(parse_html(html))] == want

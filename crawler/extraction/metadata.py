@@ -452,6 +452,7 @@ def _may_hold_chain(root, blocks: list[Block]) -> bool:
     blocks hold that text (and link text besides), except inside the elements page_blocks
     skips whole: all the text inside those of _UNBLOCKED_TEXT, and inside script, style,
     head and title all but these elements' own text, which _link_stream skips too.
+    For trees from parse_html (no comments, lower-case tag names).
 
     >>> from crawler.extraction.blocks import page_blocks, parse_html
     >>> root = parse_html('<p><a href="/">首页</a> | <a href="/a/">要闻</a></p>')
