@@ -107,16 +107,18 @@ def charset_from_meta(body: bytes) -> str | None:
     return "utf-8" if charset and charset.startswith(("utf-16", "utf-32")) else charset
 
 
-def looks_misdecoded(text: str) -> bool:
+def looks_misdecoded(text: str, utf8: bytes | None = None) -> bool:
     """True when ``text`` shows the marks of a wrong charset.
 
     Replacement characters (more than a stray few), or non-ASCII text that is mostly
     runs of Latin-1 letters: how CJK bytes look through latin-1/cp1252. Isolated
     accented letters in Latin text (café, naïve) are not runs and do not count.
+    ``utf8``: ``text`` as UTF-8, when the caller has it (bytes it decoded as UTF-8
+    without a replacement), which spares encoding the text again.
     """
     if text.isascii():
         return False
-    raw = text.encode("utf-8", "surrogatepass")
+    raw = text.encode("utf-8", "surrogatepass") if utf8 is None else utf8
     non_ascii = len(raw.translate(None, _NOT_UTF8_LEAD))  # one lead byte per character
     replacements = text.count("\ufffd")
     if replacements > 2 and replacements / non_ascii > 0.001:
@@ -167,7 +169,7 @@ def _detect(body: bytes) -> tuple[str, str] | None:
     often cut or patched), then charset-normalizer's best guess."""
     for encoding in ("utf-8", "gb18030"):
         text = _strict(body, encoding)
-        if text is not None and not looks_misdecoded(text):
+        if text is not None and not looks_misdecoded(text, body if encoding == "utf-8" else None):
             return text, encoding
     for encoding in ("utf-8", "gb18030"):
         text = _nearly(body, encoding)
@@ -202,7 +204,8 @@ def decode_html(body: bytes, content_type: str | bytes | None = None) -> Decoded
         declared, source = charset_from_meta(body), "meta"
     if declared is not None:
         text = body.decode(declared, errors="replace")
-        if not looks_misdecoded(text):
+        # Bytes that decoded as UTF-8 with no replacement are the text's own UTF-8.
+        if not looks_misdecoded(text, body if declared == "utf-8" and "\ufffd" not in text else None):
             return Decoded(text, declared, source, declared)
         detected = _detect(body)
         if detected is not None:

@@ -194,3 +194,23 @@ def test_page_blocks_around_layout_whitespace(html, want):
 ])
 def test_looks_misdecoded(text, bad):
     assert looks_misdecoded(text) is bad
+    assert looks_misdecoded(text, text.encode("utf-8")) is bad  # the bytes it decoded from, handed over
+
+
+def test_decoding_hands_over_only_bytes_that_are_the_texts_utf8(monkeypatch):
+    import crawler.decoding as decoding
+    handed = []
+
+    def checked(text, utf8=None):
+        if utf8 is not None:
+            assert utf8 == text.encode("utf-8", "surrogatepass")
+            handed.append(len(utf8))
+        return looks_misdecoded(text, utf8)
+
+    monkeypatch.setattr(decoding, "looks_misdecoded", checked)
+    # Declared UTF-8 with a cut sequence, undeclared UTF-8, and the portal's pages.
+    cut = ("<meta charset=utf-8><p>" + "正文" * 50 + "</p>").encode("utf-8").replace("文".encode(), b"\xe6\x96", 1)
+    bodies = [cut, ("<p>" + "正文" * 50 + "</p>").encode("utf-8")] + [body for _, _, body, _ in PAGES]
+    for body in bodies:
+        decoding.decode_html(body)
+    assert len(handed) > 100
