@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # gb2312/gbk and their aliases are decoded as gb18030 (a strict superset).
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc_cn"}
@@ -54,6 +54,19 @@ class Decoded:
     (nothing fitted: UTF-8 with replacement characters)."""
     declared: str | None = None
     """The charset the page declared (header or meta), normalised, if any."""
+    utf8: bytes | None = field(default=None, repr=False, compare=False)
+    """The bytes ``text`` was decoded from when they are its UTF-8 (:func:`own_utf8`), so
+    that whoever needs the text as UTF-8 (lxml) need not encode it again; else None."""
+
+
+def own_utf8(body: bytes, text: str, encoding: str) -> bytes | None:
+    """``body`` when it is exactly ``text`` as UTF-8: it was decoded as UTF-8 and no
+    byte was replaced (no U+FFFD in the text); else None.
+
+    >>> own_utf8("关于".encode(), "关于", "utf-8") is not None, own_utf8(b"\\xe5\\x85", "\\ufffd", "utf-8")
+    (True, None)
+    """
+    return body if encoding == "utf-8" and "\ufffd" not in text else None
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -169,7 +182,7 @@ def _detect(body: bytes) -> tuple[str, str] | None:
     often cut or patched), then charset-normalizer's best guess."""
     for encoding in ("utf-8", "gb18030"):
         text = _strict(body, encoding)
-        if text is not None and not looks_misdecoded(text, body if encoding == "utf-8" else None):
+        if text is not None and not looks_misdecoded(text, own_utf8(body, text, encoding)):
             return text, encoding
     for encoding in ("utf-8", "gb18030"):
         text = _nearly(body, encoding)
@@ -197,22 +210,25 @@ def decode_html(body: bytes, content_type: str | bytes | None = None) -> Decoded
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            return Decoded(body[len(bom):].decode(encoding, "replace"), encoding, "bom")
+            rest = body[len(bom):]
+            text = rest.decode(encoding, "replace")
+            return Decoded(text, encoding, "bom", utf8=own_utf8(rest, text, encoding))
 
     declared, source = charset_from_content_type(content_type), "header"
     if declared is None:
         declared, source = charset_from_meta(body), "meta"
     if declared is not None:
         text = body.decode(declared, errors="replace")
-        # Bytes that decoded as UTF-8 with no replacement are the text's own UTF-8.
-        if not looks_misdecoded(text, body if declared == "utf-8" and "\ufffd" not in text else None):
-            return Decoded(text, declared, source, declared)
+        utf8 = own_utf8(body, text, declared)
+        if not looks_misdecoded(text, utf8):
+            return Decoded(text, declared, source, declared, utf8)
         detected = _detect(body)
         if detected is not None:
-            return Decoded(detected[0], detected[1], "detected", declared)
-        return Decoded(text, declared, source, declared)
+            return Decoded(*detected, "detected", declared, own_utf8(body, *detected))
+        return Decoded(text, declared, source, declared, utf8)
 
     detected = _detect(body)
     if detected is not None:
-        return Decoded(detected[0], detected[1], "detected")
-    return Decoded(body.decode("utf-8", errors="replace"), "utf-8", "default")
+        return Decoded(*detected, "detected", utf8=own_utf8(body, *detected))
+    text = body.decode("utf-8", errors="replace")
+    return Decoded(text, "utf-8", "default", utf8=own_utf8(body, text, "utf-8"))

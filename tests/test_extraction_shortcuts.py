@@ -7,6 +7,7 @@ without the shortcut, on every HTML page of the sample portal and the extraction
 fixtures, and on pages made to sit at their edges.
 """
 
+import codecs
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,12 @@ def test_decoding_hands_over_only_bytes_that_are_the_texts_utf8(monkeypatch):
     # Declared UTF-8 with a cut sequence, undeclared UTF-8, and the portal's pages.
     cut = ("<meta charset=utf-8><p>" + "正文" * 50 + "</p>").encode("utf-8").replace("文".encode(), b"\xe6\x96", 1)
     bodies = [cut, ("<p>" + "正文" * 50 + "</p>").encode("utf-8")] + [body for _, _, body, _ in PAGES]
+    bodies.append(codecs.BOM_UTF8 + bodies[1])
+    kept = 0
     for body in bodies:
-        decoding.decode_html(body)
-    assert len(handed) > 100
+        decoded = decoding.decode_html(body)
+        if decoded.utf8 is not None:  # what extract_article hands lxml
+            assert decoded.utf8 == decoded.text.encode("utf-8", "surrogatepass")
+            kept += 1
+    assert len(handed) > 100 and kept > 100
+    assert decoding.decode_html(cut).utf8 is None and decoding.decode_html(bodies[-1]).utf8 is not None

@@ -178,10 +178,7 @@ def extract_article(
     encoding = encoding_from = utf8 = None
     if isinstance(body, bytes):
         decoded = decode_for_profile(body, content_type, profile)
-        text, encoding, encoding_from = decoded.text, decoded.encoding, decoded.source
-        # UTF-8 that decoded without a replacement character is the text's own UTF-8.
-        if encoding == "utf-8" and encoding_from != "bom" and "\ufffd" not in text:
-            utf8 = body
+        text, encoding, encoding_from, utf8 = decoded.text, decoded.encoding, decoded.source, decoded.utf8
     else:
         text = body
     root = parse_html(text, utf8)

@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from ..decoding import Decoded, charset_from_content_type, charset_from_meta, decode_html
+from ..decoding import Decoded, charset_from_content_type, charset_from_meta, decode_html, own_utf8
 from ..profiles import Profile, selector_xpath
 from .blocks import Block, clean_text, page_blocks
 from .dates import parse_date
@@ -51,7 +51,8 @@ def decode_for_profile(body: bytes, content_type: str | bytes | None, profile: P
     if profile is None or profile.charset is None or body.startswith(_BOMS):
         return decode_html(body, content_type)
     declared = charset_from_content_type(content_type) or charset_from_meta(body)
-    return Decoded(body.decode(profile.charset, errors="replace"), profile.charset, "profile", declared)
+    text = body.decode(profile.charset, errors="replace")
+    return Decoded(text, profile.charset, "profile", declared, own_utf8(body, text, profile.charset))
 
 
 def select(root, selector: str) -> list:
