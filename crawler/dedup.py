@@ -111,10 +111,13 @@ def _signature(text: str):
         shingles = shingles * mix
         least = None
         for start in range(0, len(shingles), _SHINGLES_AT_ONCE):
-            part = shingles[None, start:start + _SHINGLES_AT_ONCE]
-            hashed = ((multipliers[:, None] * part + offsets[:, None]) >> np.uint64(32)).min(axis=1)
+            hashed = multipliers[:, None] * shingles[None, start:start + _SHINGLES_AT_ONCE]
+            hashed += offsets[:, None]  # in place: no second matrix
+            hashed = hashed.min(axis=1)
             least = hashed if least is None else np.minimum(least, hashed)
-    return least.astype("<u4")
+    # A permutation's value is the high 32 bits of its hash: taken of the minimum, which is
+    # the minimum of the high bits (the shift keeps order), not of the whole matrix.
+    return (least >> np.uint64(32)).astype("<u4")
 
 
 _SHINGLES_AT_ONCE = 8192  # a NUM_PERM x 8192 uint64 matrix: 4 MiB

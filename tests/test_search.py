@@ -165,6 +165,26 @@ def test_an_index_missing_or_built_by_another_version_is_built(tmp_path, origina
     assert found(conn, word) == brute_force(originals[:30], word)
 
 
+def test_index_tables_merge_at_automerge_and_an_earlier_setting_is_replaced(tmp_path, originals):
+    def automerge(conn):
+        return [conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone()[0]
+                for table in ("articles_fts", "articles_chars")]
+
+    path = tmp_path / "news.db"
+    db = open_database(path)
+    assert search.AUTOMERGE != 4 and automerge(db.conn) == [search.AUTOMERGE] * 2
+    for table in ("articles_fts", "articles_chars"):  # as the version before left it
+        db.conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 4)")
+    db.conn.commit()
+    db.conn.close()
+    db = open_database(path)
+    assert automerge(db.conn) == [search.AUTOMERGE] * 2
+    ArticleWriter(db).write([item(a) for a in originals[:30]])
+    word = originals[3].title[:3]
+    assert found(db.conn, word) == brute_force(originals[:30], word)
+    db.conn.close()
+
+
 def test_title_hits_rank_first_and_the_window_never_hides_the_limit(tmp_path, originals, monkeypatch):
     base = originals[0]
     rows = [item(base, canonical_url=f"{BASE}/{n}.html", url=f"{BASE}/{n}.html", title=f"第{n}条消息",
@@ -211,3 +231,61 @@ def test_filters_select_the_same_articles_as_a_scan(conn, originals):
 def test_bad_dates_are_refused_with_what_to_give(conn, filters, message):
     with pytest.raises(QueryInputError, match=re.escape(message)):
         search_articles(conn, "海州", filters)
+
+
+# The tokenization as it was before the code point version (_analyse_long), written out
+# again: the index's tokens must not change (its delete triggers reproduce them).
+def reference_simplified(text):
+    if re.search("[\uff01-\uff5e]", text):
+        text = text.translate({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
+    return search._T2S.convert(text)
+
+
+def reference_analyse(text):
+    if not text:
+        return "", frozenset()
+    pieces = search._CJK_SPLIT.split(reference_simplified(text))
+    chars = frozenset("".join(pieces[1::2]))
+    for i in range(1, len(pieces), 2):
+        run = pieces[i]
+        if len(run) > 1:
+            pieces[i] = " ".join(a + b for a, b in zip(run, run[1:])) + " " + run[-1]
+    return " ".join(pieces), chars
+
+
+# Each range of the CJK class at both ends and just outside, full-width ASCII at both ends
+# and just outside, a supplementary character past the class, letters, spaces, punctuation.
+EDGE_ALPHABET = ("统一戰線 a1Z,。，！～ＡＢｚ\uff00\uff5f\u303f\u3040\u30ff\u3100\u33ff\u3400\u4dbf\u4dc0\u4e00\u9fff"
+                 "\ua000\uabff\uac00\ud7af\ud7b0\uf8ff\uf900\ufaff\ufb00\U0001ffff\U00020000\U0003134f\U00031350"
+                 "\U0010ffff-\t\né")
+
+
+def edge_texts(seed=5):
+    rnd = random.Random(seed)
+    texts = ["", "统", " 统", "统 ", "a", "统一", "统a一", "统" * 300, "a" * 300, " " * 300, "，" * 300]
+    for longest in (12, search._LONG_TEXT, 600):
+        texts += ["".join(rnd.choice(EDGE_ALPHABET) for _ in range(rnd.randint(0, longest))) for _ in range(500)]
+    return texts
+
+
+def test_index_tokens_and_characters_are_those_of_the_reference_on_both_paths(originals):
+    """The index's tokens and characters, computed on the code points for long texts and by
+    the regular expression for short ones, are the reference's, for the portal's text (in
+    Simplified and Traditional) and for texts made of the class's boundaries; and both
+    paths agree on every text, long or short."""
+    texts = [t for a in originals for t in (a.title, a.body, to_traditional(a.body))] + edge_texts()
+    assert sum(len(t) >= search._LONG_TEXT for t in texts) > 1000
+    assert sum(0 < len(t) < search._LONG_TEXT for t in texts) > 1000
+    for text in texts + [None]:
+        tokens, chars = reference_analyse(text)
+        assert search.index_tokens(text) == tokens, text
+        assert search._analyse(text)[1] == "".join(sorted(chars)), text
+        if text:
+            assert search.simplified(text) == reference_simplified(text), text
+            simple = search.simplified(text)
+            assert search._analyse_long(simple) == search._analyse_short(simple), text
+    rnd = random.Random(6)
+    pairs = [(rnd.choice(texts), rnd.choice(texts)) for _ in range(2000)] + [(a.title, a.body) for a in originals]
+    for title, body in pairs + [(None, None), ("统", None), (None, "统")]:
+        expected = " ".join(sorted(reference_analyse(title)[1] | reference_analyse(body)[1]))
+        assert search.index_chars(title, body) == expected, (title, body)
