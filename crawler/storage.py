@@ -70,6 +70,15 @@ JSON_COLUMNS = ("keywords", "breadcrumb", "provenance", "repairs", "repair_flags
 ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS
                      if c not in ("content_hash", "first_stored_at", "updated_at", "last_seen_at"))
 
+# Pages the WAL holds before a commit copies them into the database file (SQLite's default is
+# 1,000, 4 MB). A batch of 200 articles on a 100,000-article database writes ~1,500 pages, so
+# each commit was followed by a checkpoint: every page written twice, and two fsyncs. With
+# 4,000 (a WAL of up to ~16 MB plus a batch), one commit in three or four checkpoints, and a
+# page several commits wrote is copied once: the writer alone on top of 100,000 articles went
+# from 1,479 / 1,663 to 1,670 / 1,836 items/s (two runs each, bench/README.md).
+WAL_AUTOCHECKPOINT = 4000
+
+
 def connect(path: str | Path, search_index: bool = True) -> sqlite3.Connection:
     """Open (creating folders, file and schema as needed) the crawl database: a plain
     ``sqlite3`` connection, for the crawl process's extensions, which need no more.
@@ -86,6 +95,7 @@ def connect(path: str | Path, search_index: bool = True) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL: durable at each checkpoint, and a crash cannot corrupt the file.
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
     ensure_schema(conn)
     if search_index:
         built = search.ensure_index(conn)

@@ -10,6 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
 from pipelines.sqlite import SQLiteWriterPipeline
+from crawler.storage import WAL_AUTOCHECKPOINT
 
 
 def make_pipeline(tmp_path, **settings):
@@ -48,6 +49,7 @@ def test_batches_and_flush_on_close(tmp_path):
 def test_wal_mode_and_plain_dict_items(tmp_path):
     pipe, _ = make_pipeline(tmp_path)
     pipe.open_spider()
+    assert pipe.db.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == WAL_AUTOCHECKPOINT != 1000
     pipe.process_item({"url": "http://a.cn/x", "canonical_url": "http://a.cn/x", "title": "t", "body": "b"})
     pipe.close_spider()
     conn = sqlite3.connect(tmp_path / "sub" / "news.db")
