@@ -114,18 +114,19 @@ async def check():
     for n in range(MAX_BATCHES_HANDED):  # handed over at once, none written yet
         assert pipe.process_item({"n": n}) == {"n": n}
     await asyncio.sleep(0.01)
-    waiting = [asyncio.ensure_future(pipe.process_item({"n": n})) for n in (2, 3, 4)]
+    M = MAX_BATCHES_HANDED
+    waiting = [asyncio.ensure_future(pipe.process_item({"n": n})) for n in (M, M + 1, M + 2)]
     await asyncio.sleep(0.05)
-    assert not any(w.done() for w in waiting) and len(pool.batches) == 2  # every item waits
+    assert not any(w.done() for w in waiting) and len(pool.batches) == M  # every item waits
     pool.batches[0][1].callback({"new": 1})
     await asyncio.sleep(0.05)
     # One batch written: the first waiting item goes (and is handed over), the others wait again.
     assert [w.done() for w in waiting] == [True, False, False], waiting
-    assert [b[0] for b in pool.batches] == [[0], [1], [2]]
+    assert [b[0] for b in pool.batches] == [[n] for n in range(M + 1)]
     for n in (1, 2):
         pool.batches[n][1].callback({"new": 1})
         await asyncio.sleep(0.05)
-    assert all(w.done() for w in waiting) and [b[0] for b in pool.batches] == [[0], [1], [2], [3], [4]]
+    assert all(w.done() for w in waiting) and [b[0] for b in pool.batches] == [[n] for n in range(M + 3)]
     closing = asyncio.ensure_future(pipe.close_spider())
     await asyncio.sleep(0.05)
     assert not closing.done()  # the close waits for the batches still being written
