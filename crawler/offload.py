@@ -106,7 +106,7 @@ class _Worker(protocol.ProcessProtocol):
         # When it last answered a task, or was given one with none in hand (the watchdog's clock).
         self.progress = time.monotonic()
         self.untimed: set[int] = set()  # tasks in hand that may take as long as they take
-        self.later: set[int] = set()  # tasks in hand marked "L" (run when no other waits)
+        self.later: set[int] = set()  # tasks in hand marked "L" (crawler.worker._Inbox's rule)
         self.running: int | None = None  # the task it said it started and has not answered
 
     def send(self, task_id: int, payload: bytes, timed: bool = True) -> defer.Deferred:
@@ -125,7 +125,9 @@ class _Worker(protocol.ProcessProtocol):
         """The task it is running: the one it said it started (crawler.worker sends that
         before each task). If it died before saying so, the task it was about to run, by its
         inbox's rule: the oldest "L" task in hand when it holds LATER_BACKLOG of them, else
-        the oldest "N" one, else the oldest "L" one."""
+        the oldest "N" one, else the oldest "L" one. (A guess: tasks still in the pipe count
+        here and not in the worker's inbox, so a batch may take the blame for a page; it
+        takes two deaths to fail a task.)"""
         if self.running in self.pending:
             return self.running
         later = [task_id for task_id in self.pending if task_id in self.later]
@@ -308,9 +310,9 @@ class WorkerPool:
 
         ``first``: in the first worker, always (a task with state there, the SQLite writer's:
         its tasks run one after the other, in the order given), and when no other task waits
-        there (a batch being written holds up no page's extraction) or when
-        ``crawler.worker.LATER_BACKLOG`` such tasks do (the writer is behind); else the least
-        busy worker. ``timed=False``: a task that may take long (opening a database that
+        there (a batch being written then holds up no page's extraction) or when
+        ``crawler.worker.LATER_BACKLOG`` such tasks do (the writer is behind: pages then wait
+        for one batch); else the least busy worker. ``timed=False``: a task that may take long (opening a database that
         needs its indexes rebuilt): the watchdog leaves its worker alone while it is in hand."""
         if not self.processes:
             return func(*args)

@@ -27,6 +27,7 @@ only ever reaches FTS5 as quoted strings, and SQL only as bound parameters.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import operator
 import os
@@ -41,6 +42,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 import opencc
+
+logger = logging.getLogger(__name__)
 
 _T2S = opencc.OpenCC("t2s")
 
@@ -125,13 +128,13 @@ def simplified(text: str) -> str:
     '统一战线,ABC2024'
     """
     if _HAS_FULLWIDTH.search(text):
-        text = _ascii_of_fullwidth(text)
+        text = text.translate(_FULLWIDTH) if len(text) < _LONG_TEXT else _ascii_of_fullwidth(text)
     return _T2S.convert(text)
 
 
 def _ascii_of_fullwidth(text: str) -> str:
     """``text.translate(_FULLWIDTH)``, on the code points at once (a body has full-width
-    commas: translate() looked every character up in the dict, 47 µs a portal body, this 9)."""
+    commas: translate() looks every character up in the dict, 47 µs a portal body, this 9)."""
     np = _numpy()
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), "<u4").copy()
     points[(points >= 0xFF01) & (points <= 0xFF5E)] -= 0xFEE0
@@ -681,19 +684,26 @@ def ensure_index(conn: sqlite3.Connection) -> dict | None:
     Returns what :func:`build_index` returned, or None when the index was current."""
     register_functions(conn)
     if index_state(conn) == "current":
-        _use_automerge(conn)
         return None
     return build_index(conn)
 
 
-def _use_automerge(conn: sqlite3.Connection) -> None:
+def use_automerge(conn: sqlite3.Connection) -> None:
     """Set the index tables' ``automerge`` to :data:`AUTOMERGE` where an earlier version left
-    another (a write only then: the value is kept in the database)."""
-    for table in ("articles_fts", "articles_chars"):
-        row = conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone()
-        if row is None or row[0] != AUTOMERGE:
-            with conn:
-                conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {AUTOMERGE})")
+    another (the value is kept in the database, so this writes only then). For the
+    connections that write articles (:func:`crawler.storage.connect`); a tuning, so it never
+    stops one from opening: in a transaction, or when the database cannot be written now
+    (read-only, locked), it is left for the next open."""
+    if conn.in_transaction:
+        return
+    try:
+        for table in ("articles_fts", "articles_chars"):
+            row = conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone()
+            if row is None or row[0] != AUTOMERGE:
+                with conn:
+                    conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {AUTOMERGE})")
+    except sqlite3.OperationalError as exc:
+        logger.debug("automerge of the full-text index left as it is: %s", exc)
 
 
 def _statements(script: str) -> list[str]:

@@ -176,6 +176,21 @@ def test_index_tables_merge_at_automerge_and_an_earlier_setting_is_replaced(tmp_
     for table in ("articles_fts", "articles_chars"):  # as the version before left it
         db.conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 4)")
     db.conn.commit()
+    # Queries leave it alone (they do not write); so does a connection in a transaction;
+    # a database that cannot be written now is left as it is, and the open goes on.
+    conn = connect(path)
+    assert automerge(conn) == [4, 4]
+    conn.execute("BEGIN")
+    search.use_automerge(conn)
+    conn.rollback()
+    assert automerge(conn) == [4, 4]
+    conn.close()
+    locked = sqlite3.connect(path, timeout=0.1)
+    db.conn.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    search.use_automerge(locked)
+    assert automerge(locked) == [4, 4]
+    db.conn.rollback()
+    locked.close()
     db.conn.close()
     db = open_database(path)
     assert automerge(db.conn) == [search.AUTOMERGE] * 2
@@ -241,10 +256,16 @@ def reference_simplified(text):
     return search._T2S.convert(text)
 
 
+# The CJK class as the index was built with (written out, not taken from crawler.search:
+# a change of the class must fail here, as it changes the tokens).
+REFERENCE_CJK_SPLIT = re.compile("([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+                                 "\U00020000-\U0003134f]+)")
+
+
 def reference_analyse(text):
     if not text:
         return "", frozenset()
-    pieces = search._CJK_SPLIT.split(reference_simplified(text))
+    pieces = REFERENCE_CJK_SPLIT.split(reference_simplified(text))
     chars = frozenset("".join(pieces[1::2]))
     for i in range(1, len(pieces), 2):
         run = pieces[i]
@@ -265,6 +286,11 @@ def edge_texts(seed=5):
     texts = ["", "统", " 统", "统 ", "a", "统一", "统a一", "统" * 300, "a" * 300, " " * 300, "，" * 300]
     for longest in (12, search._LONG_TEXT, 600):
         texts += ["".join(rnd.choice(EDGE_ALPHABET) for _ in range(rnd.randint(0, longest))) for _ in range(500)]
+    # Many distinct characters of every range, so that index_chars merges long lists too.
+    pool = [chr(c) for first, last in ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF),
+                                       (0xF900, 0xFAFF), (0x20000, 0x3134F)) for c in (first, last, (first + last) // 2)]
+    pool += [chr(c) for c in rnd.sample(range(0x4E00, 0xA000), 300)] + list(" ,。a1")
+    texts += ["".join(rnd.choice(pool) for _ in range(rnd.randint(1, 400))) for _ in range(300)]
     return texts
 
 
