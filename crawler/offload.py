@@ -58,7 +58,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, main, protocol, task
 
-from .worker import LATER_BACKLOG, READY, RESULTS_FD, cut_frames, frame
+from .worker import READY, RESULTS_FD, cut_frames, frame
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class _Worker(protocol.ProcessProtocol):
         # When it last answered a task, or was given one with none in hand (the watchdog's clock).
         self.progress = time.monotonic()
         self.untimed: set[int] = set()  # tasks in hand that may take as long as they take
-        self.later: set[int] = set()  # tasks in hand marked "L" (crawler.worker._Inbox's rule)
+        self.later: set[int] = set()  # tasks in hand marked "L" (run when no other waits)
         self.running: int | None = None  # the task it said it started and has not answered
 
     def send(self, task_id: int, payload: bytes, timed: bool = True) -> defer.Deferred:
@@ -123,16 +123,10 @@ class _Worker(protocol.ProcessProtocol):
 
     def suspect(self) -> int | None:
         """The task it is running: the one it said it started (crawler.worker sends that
-        before each task). If it died before saying so, the task it was about to run, by its
-        inbox's rule: the oldest "L" task in hand when it holds LATER_BACKLOG of them, else
-        the oldest "N" one, else the oldest "L" one. (A guess: tasks still in the pipe count
-        here and not in the worker's inbox, so a batch may take the blame for a page; it
-        takes two deaths to fail a task.)"""
+        before each task). If it died before saying so, the task it was about to run: the
+        oldest "N" task in hand, else the oldest "L" one (its inbox's order)."""
         if self.running in self.pending:
             return self.running
-        later = [task_id for task_id in self.pending if task_id in self.later]
-        if len(later) >= LATER_BACKLOG:
-            return later[0]
         for task_id in self.pending:
             if task_id not in self.later:
                 return task_id
@@ -309,15 +303,13 @@ class WorkerPool:
         """``func(*args)``, in a worker process when there are any; its result or its exception.
 
         ``first``: in the first worker, always (a task with state there, the SQLite writer's:
-        its tasks run one after the other, in the order given), and when no other task waits
-        there (a batch being written then holds up no page's extraction) or when
-        ``crawler.worker.LATER_BACKLOG`` such tasks do (the writer is behind: pages then wait
-        for one batch); else the least busy worker. ``timed=False``: a task that may take long (opening a database that
+        its tasks run one after the other, in the order given), and only when no other task
+        waits there (a batch being written holds up no page's extraction); else the least
+        busy worker. ``timed=False``: a task that may take long (opening a database that
         needs its indexes rebuilt): the watchdog leaves its worker alone while it is in hand."""
         if not self.processes:
             return func(*args)
-        # "L" (later): the first worker's tasks (the writer's) wait while others are queued,
-        # unless LATER_BACKLOG of them are.
+        # "L" (later): the first worker's tasks (the writer's) wait while others are queued.
         payload = (b"L" if first else b"N") + pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
         blamed = 0
         for _ in range(MAX_SENDS):

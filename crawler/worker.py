@@ -2,7 +2,7 @@
 
 Reads tasks from its standard input and writes results to file descriptor 3, as
 frames: a header (payload length, task id) and a payload: ``N`` (now) or ``L``
-(later: when no ``N`` task waits, or ``LATER_BACKLOG`` ``L`` tasks do) and a pickle. Before running a task it sends an
+(later: only when no ``N`` task waits) and a pickle. Before running a task it sends an
 empty frame with the task's id ("started"), then the result. A task is ``(function, args)``; its result is ``(True, value, records)`` or ``(False, exception,
 records)``, ``records`` being what the task logged (INFO and up), for the crawl to log.
 Standard output goes where the crawl sends it (its stderr), so that nothing a task
@@ -77,18 +77,10 @@ def _result(ok: bool, value, records: list) -> bytes:
         return pickle.dumps((False, error, records), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-# "L" tasks in hand from which the oldest runs before the "N" tasks: the writer's batches.
-# One waits for a moment without pages (a batch being written keeps no page from its
-# extraction); with a second one behind it, the worker is behind, and had the first kept
-# waiting, the crawl would soon block on the writer (pipelines.sqlite.MAX_BATCHES_HANDED) and
-# stall: the worker idle while the crawl refilled it, the crawl idle while it wrote.
-LATER_BACKLOG = 2
-
-
 class _Inbox:
     """The tasks sent so far, read without blocking while there is work: a task marked
-    ``later`` (the SQLite writer's batches) runs when no other task is waiting, or when
-    :data:`LATER_BACKLOG` of them are (the oldest first, in either case)."""
+    ``later`` (the SQLite writer's batches) runs only when no other task is waiting, so
+    that a batch being written never keeps many pages from their extraction."""
 
     def __init__(self, fd: int):
         self.fd = fd
@@ -115,10 +107,10 @@ class _Inbox:
                 self._read(block=not (self.now or self.later))
                 while not self.closed and select.select([self.fd], [], [], 0)[0]:
                     self._read(block=True)  # everything already sent, before choosing
-            if self.later and (not self.now or len(self.later) >= LATER_BACKLOG):
-                return self.later.popleft()
             if self.now:
                 return self.now.popleft()
+            if self.later:
+                return self.later.popleft()
             if self.closed:
                 return None
 

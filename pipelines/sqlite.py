@@ -8,10 +8,9 @@ Where the writing happens: with ``SQLITE_WRITER_PROCESS`` (the default) in the
 crawl's first worker process (``PROCESS_WORKERS``, :mod:`crawler.offload`, running
 :func:`crawler.tasks.write_batch`), so that fingerprints, index tokens and SQL never
 take Scrapy's thread: a full batch is handed over and the next one fills while it
-is written; batches are written one at a time, in order, each when no page waits for
-its extraction in that process or when another batch waits behind it. When three are
-waiting to be written, items wait too (Scrapy then stops downloading): memory stays
-bounded however far the writer falls behind. (One process for the
+is written; batches are written one at a time, in order. When two are waiting to be
+written, items wait too (Scrapy then stops downloading): memory stays bounded
+however far the writer falls behind. (One process for the
 extraction and the writing: on two cores the crawl's thread has the other.) A batch that cannot be
 written (the disk full, the database locked past SQLite's timeout) is logged and
 counted as failed items; the crawl goes on. Without it, on Scrapy's
@@ -44,12 +43,8 @@ from crawler.tasks import close_writer, open_writer, write_batch
 logger = logging.getLogger(__name__)
 
 # Batches handed to the writer process and not yet written, at most: with this many,
-# every new item waits until one is written. The worker writes a batch as soon as a second
-# one waits behind it (crawler.worker.LATER_BACKLOG), so with three the crawl goes on
-# while that one is written. (With two, and batches written only when no page waited, the
-# crawl stopped for every batch once the worker was behind: in the 100,000-article bench
-# the worker was 86% busy and the crawl process 79%.)
-MAX_BATCHES_HANDED = 3
+# every new item waits until one is written (one being written, one waiting).
+MAX_BATCHES_HANDED = 2
 
 
 class SQLiteWriterPipeline:

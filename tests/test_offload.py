@@ -223,37 +223,3 @@ def test_the_crawl_process_leaves_numpy_and_sqlite_utils_to_its_workers(tmp_path
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
-
-
-def test_writer_batches_run_when_no_page_waits_or_when_a_backlog_of_them_does():
-    """The worker's order: "N" tasks (pages) first, oldest first; an "L" task (a writer batch)
-    when no "N" task waits, or first when LATER_BACKLOG "L" tasks wait. The crawl's guess
-    of what a dead worker was running (_Worker.suspect) follows the same rule."""
-    from crawler.offload import _Worker
-    from crawler.worker import LATER_BACKLOG, _Inbox, frame
-
-    assert LATER_BACKLOG == 2
-
-    def order(marks: str) -> str:
-        read, write = os.pipe()
-        os.write(write, b"".join(frame(n, mark.encode()) for n, mark in enumerate(marks, 1)))
-        os.close(write)
-        inbox, ran = _Inbox(read), []
-        while (task := inbox.next()) is not None:
-            ran.append(marks[task[0] - 1] + str(task[0]))
-        os.close(read)
-        return " ".join(ran)
-
-    def suspect(marks: str) -> str:
-        worker = _Worker.__new__(_Worker)
-        worker.pending = {n: None for n in range(1, len(marks) + 1)}
-        worker.later = {n for n, mark in enumerate(marks, 1) if mark == "L"}
-        worker.running = None
-        found = worker.suspect()
-        return marks[found - 1] + str(found)
-
-    assert order("NLN") == "N1 N3 L2"
-    assert order("LNN") == "N2 N3 L1"
-    assert order("NLNLN") == "L2 N1 N3 N5 L4"  # two batches waiting: the older one first
-    assert order("LLL") == "L1 L2 L3"
-    assert [suspect(m) for m in ("NLN", "LNN", "NLNLN", "LL", "L")] == ["N1", "N2", "L2", "L1", "L1"]
