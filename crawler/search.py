@@ -608,9 +608,10 @@ def index_state(conn: sqlite3.Connection) -> str:
 
 # FTS5's automerge: how many segments of one size an index table holds before they are
 # merged into one of the next size (FTS5's default is 4). Every batch the writer commits
-# adds a segment; with 8, each article's tokens are written again at fewer levels. In
-# bench/ (100,000 portal articles, batches of 200): inserting 0.195 -> 0.148 ms an article,
-# the same size, the same query times (a query reads up to 8 segments of a size, not 4).
+# adds a segment; with 8, each article's tokens are written again at fewer levels.
+# bench/fts_merge_bench.py (100,000 rows of portal tokens, batches of 200): 0.189 -> 0.154 ms
+# a row, the same size, the same query times (a query reads up to 8 segments of a size, not
+# 4). 16 was faster still on average (0.130) but merged for ~3 s at one commit.
 AUTOMERGE = 8
 
 # Building: rows are tokenized in batches, by worker processes when there are many.
