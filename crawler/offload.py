@@ -124,7 +124,9 @@ class _Worker(protocol.ProcessProtocol):
     def suspect(self) -> int | None:
         """The task it is running: the one it said it started (crawler.worker sends that
         before each task). If it died before saying so, the task it was about to run: the
-        oldest "N" task in hand, else the oldest "L" one (its inbox's order)."""
+        oldest "N" task in hand, else the oldest "L" one (its inbox's order). A guess: tasks
+        still in the pipe count here and not in the worker's inbox, so an "N" task may take
+        the blame for an "L" one; it takes two deaths to fail a task."""
         if self.running in self.pending:
             return self.running
         for task_id in self.pending:

@@ -609,9 +609,9 @@ def index_state(conn: sqlite3.Connection) -> str:
 # FTS5's automerge: how many segments of one size an index table holds before they are
 # merged into one of the next size (FTS5's default is 4). Every batch the writer commits
 # adds a segment; with 8, each article's tokens are written again at fewer levels.
-# bench/fts_merge_bench.py (100,000 rows of portal tokens, batches of 200): 0.189 -> 0.154 ms
+# bench/fts_merge_bench.py (100,000 rows of portal tokens, batches of 200): 0.186 -> 0.140 ms
 # a row, the same size, the same query times (a query reads up to 8 segments of a size, not
-# 4). 16 was faster still on average (0.130) but merged for ~3 s at one commit.
+# 4). 16 was no faster on average (0.132), and one of its commits took 2.4 s.
 AUTOMERGE = 8
 
 # Building: rows are tokenized in batches, by worker processes when there are many.
@@ -703,8 +703,10 @@ def use_automerge(conn: sqlite3.Connection) -> None:
             if row is None or row[0] != AUTOMERGE:
                 with conn:
                     conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {AUTOMERGE})")
-    except sqlite3.OperationalError as exc:
+    except sqlite3.OperationalError as exc:  # locked, read-only: the next open tries again
         logger.debug("automerge of the full-text index left as it is: %s", exc)
+    except sqlite3.DatabaseError as exc:  # a damaged index: its triggers will say so on the first write
+        logger.warning("automerge of the full-text index left as it is: %s", exc)
 
 
 def _statements(script: str) -> list[str]:

@@ -73,7 +73,7 @@ ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS
 # Pages the WAL holds before a commit copies them into the database file (SQLite's default is
 # 1,000, 4 MB). A batch of 200 articles on a 100,000-article database writes ~1,500 pages, so
 # each commit was followed by a checkpoint: every page written twice, and two fsyncs. With
-# 4,000 (a WAL of up to ~16 MB plus a batch), one commit in two or three checkpoints, and a
+# 4,000 (a WAL of up to ~16 MB plus a batch), about one commit in three checkpoints, and a
 # page several commits wrote is copied once: the writer alone on top of 100,000 articles went
 # from 1,479 / 1,663 to 1,670 / 1,836 items/s (two runs each, bench/README.md). The file is
 # as safe from corruption as before; what a power cut can lose is what was committed since

@@ -177,7 +177,7 @@ def test_index_tables_merge_at_automerge_and_an_earlier_setting_is_replaced(tmp_
         db.conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 4)")
     db.conn.commit()
     # Queries leave it alone (they do not write); so does a connection in a transaction;
-    # a database that cannot be written now is left as it is, and the open goes on.
+    # use_automerge gives up, without raising, on a database it cannot write now.
     conn = connect(path)
     assert automerge(conn) == [4, 4]
     conn.execute("BEGIN")
@@ -191,6 +191,10 @@ def test_index_tables_merge_at_automerge_and_an_earlier_setting_is_replaced(tmp_
     assert automerge(locked) == [4, 4]
     db.conn.rollback()
     locked.close()
+    read_only = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    search.use_automerge(read_only)
+    assert automerge(read_only) == [4, 4]
+    read_only.close()
     db.conn.close()
     db = open_database(path)
     assert automerge(db.conn) == [search.AUTOMERGE] * 2
