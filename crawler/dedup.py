@@ -147,6 +147,24 @@ def lsh_buckets(signature: bytes, bands: int) -> list[int]:
             for band in range(bands)]
 
 
+def shared_bands_of_a_match(threshold: float, bands: int) -> int:
+    """The fewest buckets two signatures share when :meth:`DedupIndex.find` takes them for
+    the same article (their score, the share of equal values, reaches ``threshold``).
+
+    A band's bucket is a hash of its values, so two signatures whose values in a band are
+    all equal share that band's bucket. A score of ``threshold`` needs ``agree`` of the
+    ``NUM_PERM`` values equal; the other ``NUM_PERM - agree`` values can break at most one
+    band each, so at least ``bands - (NUM_PERM - agree)`` bands are whole (4 at 0.8 with 16
+    bands of 4: 52 values equal, 12 unequal). Looking only at stored articles that share
+    this many buckets loses no match that LSH finds. 0 when a match may share none (wide
+    bands, a low threshold: LSH itself misses some); ``bands`` when no score reaches
+    ``threshold`` (over 1)."""
+    agree = next((a for a in range(NUM_PERM + 1) if a / NUM_PERM >= threshold), None)
+    if agree is None:
+        return bands
+    return max(0, bands - (NUM_PERM - agree))
+
+
 @dataclass(frozen=True)
 class Match:
     article: str
@@ -224,10 +242,13 @@ class DedupIndex:
     :func:`crawler.storage.ensure_schema` (``SCHEMA``).
     """
 
-    def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16, min_bands: int = 2):
+    def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16, min_bands: int = 0):
         if NUM_PERM % bands:
             raise ValueError(f"DEDUP_BANDS must divide {NUM_PERM}, got {bands}")
-        self.conn, self.threshold, self.bands, self.min_bands = conn, threshold, bands, min(min_bands, bands)
+        self.conn, self.threshold, self.bands = conn, threshold, bands
+        # Candidates must share at least this many buckets: the most of DEDUP_MIN_BANDS
+        # and the fewest a match shares (shared_bands_of_a_match), so nothing below it is lost.
+        self.min_bands = min(max(min_bands, shared_bands_of_a_match(threshold, bands), 1), bands)
 
     def find(self, print_: Fingerprint, exclude: str, buckets=None) -> Match | None:
         """The stored article ``print_`` duplicates (other than ``exclude``), or None.
@@ -240,10 +261,10 @@ class DedupIndex:
         best: Match | None = None
         keys = buckets or lsh_buckets(print_.signature, self.bands)
         # One query for all bands (an index search per band). Candidates must share at
-        # least MIN_BANDS buckets: templated pages (the same notice in every district)
-        # share one band with hundreds of articles at a similarity near 0.5, and reading
-        # all their signatures was most of the writer's time; at the threshold (0.8,
-        # 16 bands of 4) an article shares 2+ bands with a duplicate 99.7% of the time.
+        # least min_bands buckets: templated pages (the same notice in every district)
+        # share a band or two with hundreds of articles at a similarity near 0.5, and
+        # reading their signatures was most of the lookup's time. A stored article that
+        # shares fewer than shared_bands_of_a_match() buckets cannot reach the threshold.
         marks = ", ".join("?" * len(keys))
         candidates = self.conn.execute(
             "SELECT f.canonical_url, f.signature FROM fingerprints f JOIN ("

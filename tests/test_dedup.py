@@ -1,10 +1,15 @@
 """Deduplication in the article writer: every outcome, every merge explained."""
 
 
+import random
+import sqlite3
+from array import array
+
 import opencc
 import pytest
 
-from crawler.dedup import fingerprint, normalise, similarity
+from crawler.dedup import (BUCKET_TABLES, NUM_PERM, SCHEMA, DedupIndex, Fingerprint, fingerprint, lsh_buckets, normalise,
+                           shared_bands_of_a_match, similarity)
 from crawler.storage import ArticleWriter, open_database
 
 S2T = opencc.OpenCC("s2t")
@@ -370,3 +375,54 @@ def test_signature_is_the_minhash_of_the_set_of_shingles_whatever_the_chunking(m
     monkeypatch.setattr(dedup, "_SHINGLES_AT_ONCE", 7)
     for text in texts:
         assert (dedup._signature(text) == reference(text)).all(), len(text)
+
+
+def signature_with(values, unequal: list[int]) -> bytes:
+    """A copy of the 64 values ``values`` with the values at the positions ``unequal`` changed."""
+    copy = list(values)
+    for position in unequal:
+        copy[position] = (copy[position] + 1) % (1 << 32)
+    return array("I", copy).tobytes()
+
+
+@pytest.mark.parametrize("threshold, bands", [(0.8, 16), (0.9, 16), (0.8, 8), (0.75, 32), (0.95, 64)])
+def test_candidates_are_cut_at_the_fewest_bands_a_match_shares_and_no_match_is_lost(tmp_path, threshold, bands):
+    """The worst case for a stored article at each score: its unequal values each in another
+    band, so it shares as few buckets as a score allows. It is found exactly when its score
+    reaches the threshold, with candidates cut at shared_bands_of_a_match(); one band more
+    loses the match at the threshold, so the bound is the tightest that loses nothing."""
+    rows = NUM_PERM // bands
+    rng = random.Random(bands)
+    query = [rng.getrandbits(32) for _ in range(NUM_PERM)]
+    # Unequal values at the first row of band 0, 1, ..., then the second row of each, ...
+    spread = [band * rows + row for row in range(rows) for band in range(bands)]
+    needed = shared_bands_of_a_match(threshold, bands)
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    for agree in range(NUM_PERM - 2 * bands, NUM_PERM + 1):
+        if agree < 0:
+            continue
+        stored = signature_with(query, spread[:NUM_PERM - agree])
+        print_ = Fingerprint(f"hash-{agree}", stored)
+        for table in ("fingerprints", *BUCKET_TABLES):
+            conn.execute(f"DELETE FROM {table}")
+        DedupIndex(conn, threshold, bands).add(f"http://a.cn/{agree}.html", print_, new=True)
+        shared = len(set(lsh_buckets(stored, bands)) & set(lsh_buckets(array("I", query).tobytes(), bands)))
+        is_match = agree / NUM_PERM >= threshold
+        assert shared >= needed or not is_match
+        found = DedupIndex(conn, threshold, bands).find(Fingerprint("query", array("I", query).tobytes()),
+                                                        exclude="http://b.cn/1.html")
+        assert (found is not None) == (is_match and shared > 0), (agree, shared)  # none shared: LSH's miss
+        if is_match and shared == needed and 0 < needed < bands:
+            assert DedupIndex(conn, threshold, bands, min_bands=needed + 1).find(
+                Fingerprint("query", array("I", query).tobytes()), exclude="http://b.cn/1.html") is None
+    assert DedupIndex(conn, threshold, bands, min_bands=0).min_bands == max(needed, 1)
+
+
+def test_the_fewest_bands_a_match_shares():
+    assert shared_bands_of_a_match(0.8, 16) == 4      # 52 of 64 equal: 12 unequal break 12 bands
+    assert shared_bands_of_a_match(0.82, 16) == 5     # 53
+    assert shared_bands_of_a_match(0.5, 16) == 0      # 32 unequal can break every band
+    assert shared_bands_of_a_match(0.8, 8) == 0       # 12 unequal break all 8
+    assert shared_bands_of_a_match(1.0, 16) == 16
+    assert shared_bands_of_a_match(1.5, 16) == 16     # no score reaches it: identical signatures only

@@ -1,0 +1,103 @@
+"""Near-duplicate lookups alone, on a crawl database, by the buckets a candidate must share.
+
+``DedupIndex.find`` is what grows in the writer from 10,000 to 100,000 articles: the
+sample portal's templated notices share bands with hundreds of siblings, so a lookup
+reads many bucket members and fetches the signatures of the stored articles that share
+``min_bands`` buckets or more. This looks up the stored fingerprints of a crawl database
+(such as the 100,000-article one ``crawl_bench.py --keep DIR`` leaves in DIR), every
+``n``-th by id, ``--lookups`` of them, read-only, each excluding its own article (as a new
+copy of it would be looked up, but with its own row among the candidates), for each
+``--min-bands`` given (taken as given, below the bound ``DedupIndex`` keeps too); the variants run in turns, round after round, and the fastest
+round of each is reported (the machine's speed drifts). Reported per lookup: ms, bucket
+members read, candidates fetched, and whether every variant found the same articles
+(rule and score) as the first one given.
+
+    .venv/bin/python bench/dedup_bench.py output/crawl-bench/s13a/scale311-full.db
+    .venv/bin/python bench/dedup_bench.py DB --lookups 5000 --min-bands 2,4,5 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler import settings as project  # noqa: E402
+from crawler.dedup import DedupIndex, Fingerprint, lsh_buckets, shared_bands_of_a_match  # noqa: E402
+
+
+def sample(conn: sqlite3.Connection, lookups: int) -> list[tuple[str, Fingerprint]]:
+    total = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
+    step = max(1, total // lookups)
+    rows = conn.execute("SELECT canonical_url, content_hash, signature FROM fingerprints WHERE id % ? = 0"
+                        " ORDER BY id LIMIT ?", (step, lookups)).fetchall()
+    return [(url, Fingerprint(content_hash, signature)) for url, content_hash, signature in rows]
+
+
+def shape(conn: sqlite3.Connection, prints, bands: int, min_bands: int) -> tuple[float, float]:
+    """Mean bucket members read and candidates fetched per lookup at ``min_bands``."""
+    members = candidates = 0
+    for _, print_ in prints:
+        keys = lsh_buckets(print_.signature, bands)
+        marks = ", ".join("?" * len(keys))
+        counts = conn.execute(
+            f"SELECT count(*) FROM (SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({marks})"
+            f" UNION ALL SELECT fingerprint FROM lsh_recent WHERE bucket IN ({marks})) GROUP BY fingerprint",
+            [*keys, *keys]).fetchall()
+        members += sum(c for c, in counts)
+        candidates += sum(1 for c, in counts if c >= min_bands)
+    return members / len(prints), candidates / len(prints)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("database", type=Path, help="a crawl database (opened read-only)")
+    parser.add_argument("--lookups", type=int, default=3000, help="fingerprints looked up (default 3000)")
+    parser.add_argument("--min-bands", default="2,0",
+                        help="buckets a candidate must share, comma-separated, taken as given (below the bound"
+                             " DedupIndex keeps too); 0 or 'auto' for DedupIndex's own (default 2,0: the old"
+                             " default DEDUP_MIN_BANDS and the bound the threshold implies)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all variants (default 3)")
+    args = parser.parse_args(argv)
+    if not args.database.is_file():
+        parser.error(f"{args.database} is not a file: give a crawl database, e.g. one crawl_bench.py --keep left")
+    conn = sqlite3.connect(f"file:{args.database}?mode=ro", uri=True)
+    threshold, bands = project.DEDUP_NEAR_THRESHOLD, project.DEDUP_BANDS
+    stored_bands = conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
+    if stored_bands is None or stored_bands[0] != bands:
+        parser.error(f"{args.database} has buckets in {stored_bands and stored_bands[0]} bands, not DEDUP_BANDS={bands}")
+    variants = [0 if v.strip() == "auto" else int(v) for v in args.min_bands.split(",")]
+    prints = sample(conn, args.lookups)
+    articles = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
+    print(f"{len(prints):,} lookups on {articles:,} stored fingerprints ({args.database}); threshold {threshold},"
+          f" {bands} bands: a match shares {shared_bands_of_a_match(threshold, bands)} or more")
+    indexes = [DedupIndex(conn, threshold, bands, v) for v in variants]
+    for index, value in zip(indexes, variants):
+        if value:  # as given, below the bound too (the old default, 2): what the bound saves
+            index.min_bands = value
+    results: dict[int, list] = {}
+    best = [float("inf")] * len(variants)
+    for round_ in range(args.rounds + 1):  # round 0 warms the OS and SQLite caches, untimed
+        for n, index in enumerate(indexes):
+            started = time.perf_counter()
+            found = [index.find(print_, exclude=url) for url, print_ in prints]
+            seconds = time.perf_counter() - started
+            if round_:
+                best[n] = min(best[n], seconds)
+            results[n] = [(m.article, m.rule, m.score) if m else None for m in found]
+    print(f"{'given':>6} {'in effect':>9} {'ms/lookup':>10} {'members':>8} {'candidates':>10} {'matches':>8}  same")
+    for n, (value, index) in enumerate(zip(variants, indexes)):
+        members, candidates = shape(conn, prints, bands, index.min_bands)
+        matches = sum(1 for r in results[n] if r)
+        same = "yes" if results[n] == results[0] else "NO"
+        print(f"{value:>6} {index.min_bands:>9} {1000 * best[n] / len(prints):>10.3f} {members:>8.0f}"
+              f" {candidates:>10.1f} {matches:>8}  {same}")
+    return 0 if all(results[n] == results[0] for n in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
