@@ -246,8 +246,8 @@ class DedupIndex:
         if NUM_PERM % bands:
             raise ValueError(f"DEDUP_BANDS must divide {NUM_PERM}, got {bands}")
         self.conn, self.threshold, self.bands = conn, threshold, bands
-        # Candidates must share at least this many buckets: the most of DEDUP_MIN_BANDS
-        # and the fewest a match shares (shared_bands_of_a_match), so nothing below it is lost.
+        # Candidates must share at least this many buckets: the larger of DEDUP_MIN_BANDS
+        # and the fewest a match shares (shared_bands_of_a_match), so the bound loses nothing.
         self.min_bands = min(max(min_bands, shared_bands_of_a_match(threshold, bands), 1), bands)
 
     def find(self, print_: Fingerprint, exclude: str, buckets=None) -> Match | None:
