@@ -3,14 +3,16 @@
 ``DedupIndex.find`` is what grows in the writer from 10,000 to 100,000 articles: the
 sample portal's templated notices share bands with hundreds of siblings, so a lookup
 reads many bucket members and fetches the signatures of the stored articles that share
-``min_bands`` buckets or more. This looks up the stored fingerprints of a crawl database
-(such as the 100,000-article one ``crawl_bench.py --keep DIR`` leaves in DIR), every
-``n``-th by id, ``--lookups`` of them, read-only, each excluding its own article (as a new
-copy of it would be looked up, but with its own row among the candidates), for each
-``--min-bands`` given (taken as given, below the bound ``DedupIndex`` keeps too); the variants run in turns, round after round, and the fastest
-round of each is reported (the machine's speed drifts). Reported per lookup: ms, bucket
-members read, candidates fetched, and whether every variant found the same articles
-(rule and score) as the first one given.
+``min_bands`` buckets or more. This looks up, read-only, ``--lookups`` stored fingerprints
+of a crawl database (every ``n``-th by id; such as the 100,000-article one
+``crawl_bench.py --keep DIR`` leaves in DIR), each with 0 to 16 of its 64 values changed
+(the ``i``-th lookup ``i % 17``, at random places) and another content hash, so that the
+stored article itself is a candidate at every score and a match when 12 or fewer changed.
+It runs for each ``--min-bands`` given (taken as given, below the bound ``DedupIndex``
+keeps too), the variants in turns, round after round, and reports the fastest round of
+each (the machine's speed drifts). Per lookup: ms, bucket members read, candidates
+fetched, matches, and whether every variant found the same articles (rule and score)
+as the first one given.
 
     .venv/bin/python bench/dedup_bench.py output/crawl-bench/s13a/scale311-full.db
     .venv/bin/python bench/dedup_bench.py DB --lookups 5000 --min-bands 2,4,5 --rounds 5
@@ -19,7 +21,9 @@ members read, candidates fetched, and whether every variant found the same artic
 from __future__ import annotations
 
 import argparse
+import random
 import sqlite3
+from array import array
 import sys
 import time
 from pathlib import Path
@@ -27,15 +31,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler import settings as project  # noqa: E402
-from crawler.dedup import DedupIndex, Fingerprint, lsh_buckets, shared_bands_of_a_match  # noqa: E402
+from crawler.dedup import NUM_PERM, DedupIndex, Fingerprint, lsh_buckets, shared_bands_of_a_match  # noqa: E402
 
 
 def sample(conn: sqlite3.Connection, lookups: int) -> list[tuple[str, Fingerprint]]:
+    """(URL to exclude, fingerprint) of each lookup: stored signatures, ``i % 17`` values changed."""
     total = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
     step = max(1, total // lookups)
-    rows = conn.execute("SELECT canonical_url, content_hash, signature FROM fingerprints WHERE id % ? = 0"
-                        " ORDER BY id LIMIT ?", (step, lookups)).fetchall()
-    return [(url, Fingerprint(content_hash, signature)) for url, content_hash, signature in rows]
+    rows = conn.execute("SELECT signature FROM fingerprints WHERE id % ? = 0 ORDER BY id LIMIT ?",
+                        (step, lookups)).fetchall()
+    rng = random.Random(0)
+    prints = []
+    for i, (signature,) in enumerate(rows):
+        values = array("I", signature)
+        for position in rng.sample(range(NUM_PERM), i % 17):
+            values[position] ^= 1 + rng.getrandbits(31)
+        prints.append(("http://bench.invalid/", Fingerprint(f"bench-{i}", values.tobytes())))
+    return prints
 
 
 def shape(conn: sqlite3.Connection, prints, bands: int, min_bands: int) -> tuple[float, float]:

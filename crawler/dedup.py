@@ -242,7 +242,7 @@ class DedupIndex:
     :func:`crawler.storage.ensure_schema` (``SCHEMA``).
     """
 
-    def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16, min_bands: int = 0):
+    def __init__(self, conn: sqlite3.Connection, threshold: float = 0.8, bands: int = 16, min_bands: int = 2):
         if NUM_PERM % bands:
             raise ValueError(f"DEDUP_BANDS must divide {NUM_PERM}, got {bands}")
         self.conn, self.threshold, self.bands = conn, threshold, bands

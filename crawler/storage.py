@@ -293,7 +293,7 @@ class ArticleWriter:
     """
 
     def __init__(self, db: sqlite_utils.Database, dedup: bool = True, near_threshold: float = 0.8, bands: int = 16,
-                 min_bands: int = 0):
+                 min_bands: int = 2):
         self.db = db
         self.bands = bands
         self.index = DedupIndex(db.conn, near_threshold, bands, min_bands) if dedup else None

@@ -49,7 +49,7 @@ MAX_BATCHES_HANDED = 2
 
 class SQLiteWriterPipeline:
     def __init__(self, path: str, batch_size: int = 200, flush_seconds: float = 5.0, stats=None,
-                 dedup: bool = True, near_threshold: float = 0.8, bands: int = 16, min_bands: int = 0,
+                 dedup: bool = True, near_threshold: float = 0.8, bands: int = 16, min_bands: int = 2,
                  process: WorkerPool | None = None):
         self.path = path
         self.batch_size = batch_size
@@ -81,7 +81,7 @@ class SQLiteWriterPipeline:
             raise NotConfigured(f"DEDUP_NEAR_THRESHOLD must be in (0, 1], got {threshold}")
         return cls(path, batch_size, settings.getfloat("SQLITE_FLUSH_SECONDS", 5.0), crawler.stats,
                    settings.getbool("DEDUP_ENABLED", True), threshold, settings.getint("DEDUP_BANDS", 16),
-                   settings.getint("DEDUP_MIN_BANDS", 0),
+                   settings.getint("DEDUP_MIN_BANDS", 2),
                    worker_pool(crawler) if settings.getbool("SQLITE_WRITER_PROCESS", False) else None)  # unset: in place
 
     def open_spider(self):

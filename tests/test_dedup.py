@@ -410,13 +410,17 @@ def test_candidates_are_cut_at_the_fewest_bands_a_match_shares_and_no_match_is_l
         shared = len(set(lsh_buckets(stored, bands)) & set(lsh_buckets(array("I", query).tobytes(), bands)))
         is_match = agree / NUM_PERM >= threshold
         assert shared >= needed or not is_match
-        found = DedupIndex(conn, threshold, bands).find(Fingerprint("query", array("I", query).tobytes()),
-                                                        exclude="http://b.cn/1.html")
+        found = DedupIndex(conn, threshold, bands, min_bands=0).find(  # the bound alone
+            Fingerprint("query", array("I", query).tobytes()), exclude="http://b.cn/1.html")
         assert (found is not None) == (is_match and shared > 0), (agree, shared)  # none shared: LSH's miss
+        if found is not None:
+            assert (found.article, found.rule, found.score) == (f"http://a.cn/{agree}.html", "near_duplicate",
+                                                                round(agree / NUM_PERM, 3))
         if is_match and shared == needed and 0 < needed < bands:
             assert DedupIndex(conn, threshold, bands, min_bands=needed + 1).find(
                 Fingerprint("query", array("I", query).tobytes()), exclude="http://b.cn/1.html") is None
     assert DedupIndex(conn, threshold, bands, min_bands=0).min_bands == max(needed, 1)
+    assert DedupIndex(conn, threshold, bands).min_bands == min(max(needed, 2), bands)  # the default, 2
 
 
 def test_the_fewest_bands_a_match_shares():
