@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookups", type=int, default=3000, help="fingerprints looked up (default 3000)")
     parser.add_argument("--min-bands", default="2,0",
                         help="buckets a candidate must share, comma-separated, taken as given (below the bound"
-                             " DedupIndex keeps too); 0 or 'auto' for DedupIndex's own (default 2,0: the old"
-                             " default DEDUP_MIN_BANDS and the bound the threshold implies)")
+                             " DedupIndex keeps too); 0 or 'auto': the bound alone, as DedupIndex makes it from"
+                             " DEDUP_MIN_BANDS=0 (default 2,0: lookups as they were before the bound, and with it)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all variants (default 3)")
     args = parser.parse_args(argv)
     if not args.database.is_file():
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
           f" {bands} bands: a match shares {shared_bands_of_a_match(threshold, bands)} or more")
     indexes = [DedupIndex(conn, threshold, bands, v) for v in variants]
     for index, value in zip(indexes, variants):
-        if value:  # as given, below the bound too (the old default, 2): what the bound saves
+        if value:  # as given, below the bound too (2: lookups before the bound): what the bound saves
             index.min_bands = value
     results: dict[int, list] = {}
     best = [float("inf")] * len(variants)
