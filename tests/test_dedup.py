@@ -386,7 +386,7 @@ def signature_with(values, unequal: list[int]) -> bytes:
 
 
 @pytest.mark.parametrize("threshold, bands", [(0.8, 16), (0.9, 16), (0.8, 8), (0.75, 32), (0.95, 64)])
-def test_candidates_are_cut_at_the_fewest_bands_a_match_shares_and_no_match_is_lost(tmp_path, threshold, bands):
+def test_candidates_are_cut_at_the_fewest_bands_a_match_shares_and_no_match_is_lost(threshold, bands):
     """The worst case for a stored article at each score: its unequal values each in another
     band, so it shares as few buckets as a score allows. It is found exactly when its score
     reaches the threshold, with candidates cut at shared_bands_of_a_match(); one band more
@@ -394,31 +394,30 @@ def test_candidates_are_cut_at_the_fewest_bands_a_match_shares_and_no_match_is_l
     rows = NUM_PERM // bands
     rng = random.Random(bands)
     query = [rng.getrandbits(32) for _ in range(NUM_PERM)]
+    looked_up = Fingerprint("query", array("I", query).tobytes())
     # Unequal values at the first row of band 0, 1, ..., then the second row of each, ...
     spread = [band * rows + row for row in range(rows) for band in range(bands)]
     needed = shared_bands_of_a_match(threshold, bands)
     conn = sqlite3.connect(":memory:")
     conn.executescript(SCHEMA)
-    for agree in range(NUM_PERM - 2 * bands, NUM_PERM + 1):
-        if agree < 0:
-            continue
+    for agree in range(max(0, NUM_PERM - 2 * bands), NUM_PERM + 1):
         stored = signature_with(query, spread[:NUM_PERM - agree])
         print_ = Fingerprint(f"hash-{agree}", stored)
         for table in ("fingerprints", *BUCKET_TABLES):
             conn.execute(f"DELETE FROM {table}")
         DedupIndex(conn, threshold, bands).add(f"http://a.cn/{agree}.html", print_, new=True)
-        shared = len(set(lsh_buckets(stored, bands)) & set(lsh_buckets(array("I", query).tobytes(), bands)))
+        shared = len(set(lsh_buckets(stored, bands)) & set(lsh_buckets(looked_up.signature, bands)))
         is_match = agree / NUM_PERM >= threshold
         assert shared >= needed or not is_match
-        found = DedupIndex(conn, threshold, bands, min_bands=0).find(  # the bound alone
-            Fingerprint("query", array("I", query).tobytes()), exclude="http://b.cn/1.html")
+        # min_bands=0: candidates cut at the bound alone, not at the default 2
+        found = DedupIndex(conn, threshold, bands, min_bands=0).find(looked_up, exclude="http://b.cn/1.html")
         assert (found is not None) == (is_match and shared > 0), (agree, shared)  # none shared: LSH's miss
         if found is not None:
             assert (found.article, found.rule, found.score) == (f"http://a.cn/{agree}.html", "near_duplicate",
                                                                 round(agree / NUM_PERM, 3))
         if is_match and shared == needed and 0 < needed < bands:
             assert DedupIndex(conn, threshold, bands, min_bands=needed + 1).find(
-                Fingerprint("query", array("I", query).tobytes()), exclude="http://b.cn/1.html") is None
+                looked_up, exclude="http://b.cn/1.html") is None
     assert DedupIndex(conn, threshold, bands, min_bands=0).min_bands == max(needed, 1)
     assert DedupIndex(conn, threshold, bands).min_bands == min(max(needed, 2), bands)  # the default, 2
 
