@@ -55,10 +55,8 @@ def run(texts: list[tuple[str, str]], automerge: int, rows: int, batch: int, fol
             window, in_window = now, 0
     total = time.perf_counter() - started
     began = time.perf_counter()
-    hits = [conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", (query,)).fetchone()[0] for query in QUERIES]
-    for query in QUERIES:
-        for _ in range(4):
-            conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", (query,)).fetchone()
+    for _ in range(5):
+        hits = [conn.execute("SELECT count(*) FROM t WHERE t MATCH ?", (query,)).fetchone()[0] for query in QUERIES]
     queries = (time.perf_counter() - began) / (5 * len(QUERIES))
     conn.close()
     return (f"automerge {automerge:>2}: {1000 * total / rows:.3f} ms per row; per window: {' '.join(windows) or '-'};"
