@@ -9,13 +9,14 @@ of a crawl database (every ``n``-th by id; such as the 100,000-article one
 (the ``i``-th lookup ``i % 17``, at random places) and another content hash, so that the
 stored article itself is a candidate at every score and a match when 12 or fewer changed.
 It runs for each ``--min-bands`` given (taken as given, below the bound ``DedupIndex``
-keeps too), the variants in turns, round after round, and reports the fastest round of
-each (the machine's speed drifts). Per lookup: ms, bucket members read, candidates
-fetched, matches, and whether every variant found the same articles (rule and score)
-as the first one given.
+keeps too) with each ``--skip`` (the largest buckets a lookup may leave unread,
+``DedupIndex.skip_largest``), the variants in turns, round after round, and reports the
+fastest round of each (the machine's speed drifts). Per lookup: ms, bucket members read,
+candidates fetched, matches, and whether every variant found the same articles (rule and
+score) as the first one given.
 
     .venv/bin/python bench/dedup_bench.py output/crawl-bench/s13a/scale311-full.db
-    .venv/bin/python bench/dedup_bench.py DB --lookups 5000 --min-bands 2,4,5 --rounds 5
+    .venv/bin/python bench/dedup_bench.py DB --lookups 5000 --min-bands 2,4,5 --skip 0,1,2,3 --rounds 5
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler import settings as project  # noqa: E402
-from crawler.dedup import NUM_PERM, DedupIndex, Fingerprint, lsh_buckets, shared_bands_of_a_match  # noqa: E402
+from crawler.dedup import (NUM_PERM, SKIP_LARGEST, DedupIndex, Fingerprint, lsh_buckets,  # noqa: E402
+                           shared_bands_of_a_match)
 
 
 def sample(conn: sqlite3.Connection, lookups: int) -> list[tuple[str, Fingerprint]]:
@@ -50,18 +52,15 @@ def sample(conn: sqlite3.Connection, lookups: int) -> list[tuple[str, Fingerprin
     return prints
 
 
-def shape(conn: sqlite3.Connection, prints, bands: int, min_bands: int) -> tuple[float, float]:
-    """Mean bucket members read and candidates fetched per lookup at ``min_bands``."""
+def shape(index: DedupIndex, prints) -> tuple[float, float]:
+    """Mean bucket members read and candidates fetched per lookup by ``index``
+    (:meth:`DedupIndex.members`: the same reads as its lookups)."""
     members = candidates = 0
     for _, print_ in prints:
-        keys = lsh_buckets(print_.signature, bands)
-        marks = ", ".join("?" * len(keys))
-        counts = conn.execute(
-            f"SELECT count(*) FROM (SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({marks})"
-            f" UNION ALL SELECT fingerprint FROM lsh_recent WHERE bucket IN ({marks})) GROUP BY fingerprint",
-            [*keys, *keys]).fetchall()
+        query, parameters, needed = index.members(lsh_buckets(print_.signature, index.bands))
+        counts = index.conn.execute(f"SELECT count(*) FROM ({query}) GROUP BY fingerprint", parameters).fetchall()
         members += sum(c for c, in counts)
-        candidates += sum(1 for c, in counts if c >= min_bands)
+        candidates += sum(1 for c, in counts if c >= needed)
     return members / len(prints), candidates / len(prints)
 
 
@@ -73,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="buckets a candidate must share, comma-separated, taken as given (below the bound"
                              " DedupIndex keeps too); 0 or 'auto': the bound alone, as DedupIndex makes it from"
                              " DEDUP_MIN_BANDS=0 (default 2,0: lookups as they were before the bound, and with it)")
+    parser.add_argument("--skip", default=f"0,{SKIP_LARGEST}",
+                        help="largest buckets a lookup skips reading, at most (DedupIndex.skip_largest),"
+                             f" comma-separated; every --min-bands value runs with each (default 0,{SKIP_LARGEST}:"
+                             " lookups as they were before lsh_sizes, and as they are)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all variants (default 3)")
     args = parser.parse_args(argv)
     if not args.database.is_file():
@@ -82,15 +85,20 @@ def main(argv: list[str] | None = None) -> int:
     stored_bands = conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
     if stored_bands is None or stored_bands[0] != bands:
         parser.error(f"{args.database} has buckets in {stored_bands and stored_bands[0]} bands, not DEDUP_BANDS={bands}")
-    variants = [0 if v.strip() == "auto" else int(v) for v in args.min_bands.split(",")]
+    variants = [(0 if v.strip() == "auto" else int(v), int(k)) for v in args.min_bands.split(",")
+                for k in args.skip.split(",")]
     prints = sample(conn, args.lookups)
     articles = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
     print(f"{len(prints):,} lookups on {articles:,} stored fingerprints ({args.database}); threshold {threshold},"
           f" {bands} bands: a match shares {shared_bands_of_a_match(threshold, bands)} or more")
-    indexes = [DedupIndex(conn, threshold, bands, v) for v in variants]
-    for index, value in zip(indexes, variants):
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'lsh_sizes'").fetchone():
+        parser.error(f"{args.database} has no lsh_sizes table (made before it): open it once with this version,"
+                     f" .venv/bin/python -c 'from crawler.storage import connect; connect(\"{args.database}\")'")
+    indexes = [DedupIndex(conn, threshold, bands, v) for v, _ in variants]
+    for index, (value, skip) in zip(indexes, variants):
         if value:  # as given, below the bound too (2: lookups before the bound): what the bound saves
             index.min_bands = value
+        index.skip_largest = skip
     results: dict[int, list] = {}
     best = [float("inf")] * len(variants)
     for round_ in range(args.rounds + 1):  # round 0 warms the OS and SQLite caches, untimed
@@ -101,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
             if round_:
                 best[n] = min(best[n], seconds)
             results[n] = [(m.article, m.rule, m.score) if m else None for m in found]
-    print(f"{'given':>6} {'in effect':>9} {'ms/lookup':>10} {'members':>8} {'candidates':>10} {'matches':>8}  same")
-    for n, (value, index) in enumerate(zip(variants, indexes)):
-        members, candidates = shape(conn, prints, bands, index.min_bands)
+    print(f"{'given':>6} {'in effect':>9} {'skip':>4} {'ms/lookup':>10} {'members':>8} {'candidates':>10}"
+          f" {'matches':>8}  same")
+    for n, ((value, skip), index) in enumerate(zip(variants, indexes)):
+        members, candidates = shape(index, prints)
         matches = sum(1 for r in results[n] if r)
         same = "yes" if results[n] == results[0] else "NO"
-        print(f"{value:>6} {index.min_bands:>9} {1000 * best[n] / len(prints):>10.3f} {members:>8.0f}"
+        print(f"{value:>6} {index.min_bands:>9} {skip:>4} {1000 * best[n] / len(prints):>10.3f} {members:>8.0f}"
               f" {candidates:>10.1f} {matches:>8}  {same}")
     return 0 if all(results[n] == results[0] for n in results) else 1
 

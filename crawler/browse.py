@@ -137,7 +137,8 @@ def metadata(database: str) -> dict:
                               "label_column": "title"},
                 "crawl_runs": {"description": "One row per crawl: start, end, outcome and counts.",
                                "sort_desc": "id", "facets": ["spider", "finish_reason"]},
-                "fingerprints": hidden, "lsh_buckets": hidden, "lsh_recent": hidden, "search_index": hidden,
+                "fingerprints": hidden, "lsh_buckets": hidden, "lsh_recent": hidden, "lsh_sizes": hidden,
+                "search_index": hidden,
                 **{f"articles_{fts}{suffix}": hidden for fts in ("fts", "chars")
                    for suffix in ("", "_data", "_idx", "_docsize", "_config")},
             },

@@ -28,6 +28,14 @@ whose few pages stay in SQLite's cache; once it holds :data:`MERGE_AT` entries t
 are moved into the large ``lsh_buckets`` in one statement, in key order, which
 writes each of its pages at most once (:meth:`DedupIndex.merge_if_due`, run by the
 writer at the end of a batch, in its transaction). A lookup reads both tables.
+
+Templated pages (the same notice in every district) fill a few buckets with hundreds or
+thousands of members, and reading them was most of a lookup's time. A lookup skips the
+members of its largest buckets in ``lsh_buckets``, up to one fewer than a match must
+share (:data:`SKIP_LARGEST`), and compares every article that shares enough of the rest
+(:meth:`DedupIndex.plan`): what it finds is what a full read finds. Which buckets are
+large is read from ``lsh_sizes``, the member counts of buckets with :data:`LARGE_BUCKET` or
+more members, counted at each merge.
 """
 
 from __future__ import annotations
@@ -51,6 +59,15 @@ SHINGLE = 4
 MERGE_AT = 65_536
 # The tables of (bucket, fingerprint) pairs: every deletion of an index entry is done in both.
 BUCKET_TABLES = ("lsh_buckets", "lsh_recent")
+# Buckets of lsh_buckets with this many members or more are counted in lsh_sizes, and a
+# lookup may skip reading them. Reading a member costs ~0.45 us, fetching and comparing a
+# candidate ~3.5 us: a bucket of 64 is worth skipping when that adds a few candidates.
+LARGE_BUCKET = 64
+# The largest buckets a lookup skips, at most (and fewer than a match must share: see
+# DedupIndex.plan). On the 100,000-article crawl database (bench/dedup_bench.py) a lookup
+# read 1,143 members and compared 1.7 candidates; skipping its largest bucket, 470 and
+# 3.1; two, 242 and 11.2; three, 136 and 126.
+SKIP_LARGEST = 2
 # Bumped when signatures change: stored ones are then computed again (rebuild_if_stale()).
 SIGNATURE_VERSION = 5  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
 # 4: the same signatures, buckets as integers and members as fingerprint ids (tables remade);
@@ -173,6 +190,17 @@ class Match:
     score: float
 
 
+# Member counts of the large buckets of lsh_buckets, as of the last merge that touched them
+# (removals do not lower them): which buckets a lookup skips. Only a matter of speed: a
+# count that is wrong or missing changes what a lookup reads, never what it finds.
+_SIZES_TABLE = """
+CREATE TABLE IF NOT EXISTS lsh_sizes (
+    bucket INTEGER PRIMARY KEY,     -- an lsh_buckets bucket with LARGE_BUCKET members or more
+    members INTEGER NOT NULL);
+"""
+_COUNT_SIZES = ("INSERT OR REPLACE INTO lsh_sizes (bucket, members) SELECT bucket, count(*) FROM lsh_buckets"
+                " {where} GROUP BY bucket HAVING count(*) >= ?")
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fingerprints (
     id INTEGER PRIMARY KEY,
@@ -191,6 +219,7 @@ CREATE TABLE IF NOT EXISTS lsh_recent (
     fingerprint INTEGER NOT NULL,
     PRIMARY KEY (bucket, fingerprint)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lsh_recent_fingerprint ON lsh_recent (fingerprint);
+""" + _SIZES_TABLE + """
 CREATE TABLE IF NOT EXISTS dedup_index (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL,  -- SIGNATURE_VERSION of the stored signatures
@@ -216,8 +245,9 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
     ``fingerprints`` without ids and ``lsh_buckets`` with URLs as members are dropped
     (:data:`SCHEMA` makes them again, and their ``dedup_index`` version is older, so
     :meth:`DedupIndex.rebuild_if_stale` fills them from the stored articles);
-    ``dedup_index`` gets its ``bands`` column. One transaction: a crash leaves the old
-    tables or none, never half of them."""
+    ``dedup_index`` gets its ``bands`` column; ``lsh_sizes`` is made and counted for an
+    ``lsh_buckets`` that has none. One transaction: a crash leaves the old tables or none,
+    never half of them."""
     def columns(table: str) -> list[str]:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
@@ -227,6 +257,9 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
             conn.execute("DROP TABLE fingerprints")
         if buckets and "fingerprint" not in buckets:
             conn.execute("DROP TABLE lsh_buckets")
+        elif buckets and not columns("lsh_sizes"):  # made before lsh_sizes: its large buckets counted
+            conn.execute(_SIZES_TABLE)
+            conn.execute(_COUNT_SIZES.format(where=""), (LARGE_BUCKET,))
         if index and "bands" not in index:
             conn.execute("ALTER TABLE dedup_index ADD COLUMN bands INTEGER")
 
@@ -249,6 +282,7 @@ class DedupIndex:
         # Candidates must share at least this many buckets: the larger of DEDUP_MIN_BANDS
         # and the fewest a match shares (shared_bands_of_a_match), so the bound loses nothing.
         self.min_bands = min(max(min_bands, shared_bands_of_a_match(threshold, bands), 1), bands)
+        self.skip_largest = SKIP_LARGEST  # see members(); changed by bench/dedup_bench.py
 
     def find(self, print_: Fingerprint, exclude: str, buckets=None) -> Match | None:
         """The stored article ``print_`` duplicates (other than ``exclude``), or None.
@@ -259,19 +293,13 @@ class DedupIndex:
         if row:
             return Match(row[0], "exact_fingerprint", 1.0)
         best: Match | None = None
-        keys = buckets or lsh_buckets(print_.signature, self.bands)
-        # One query for all bands (an index search per band). Candidates must share at
-        # least min_bands buckets: templated pages (the same notice in every district)
-        # share a band or two with hundreds of articles at a similarity near 0.5, and
-        # reading their signatures was most of the lookup's time. A stored article that
-        # shares fewer than shared_bands_of_a_match() buckets cannot reach the threshold.
-        marks = ", ".join("?" * len(keys))
+        members, parameters, needed = self.members(buckets or lsh_buckets(print_.signature, self.bands))
+        # One query for all bands (an index search per band), in the order the articles
+        # were indexed (the first of equal best scores wins).
         candidates = self.conn.execute(
             "SELECT f.canonical_url, f.signature FROM fingerprints f JOIN ("
-            f" SELECT fingerprint FROM (SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({marks})"
-            f" UNION ALL SELECT fingerprint FROM lsh_recent WHERE bucket IN ({marks}))"
-            " GROUP BY fingerprint HAVING count(*) >= ?) c ON f.id = c.fingerprint",
-            [*keys, *keys, self.min_bands]).fetchall()
+            f" SELECT fingerprint FROM ({members}) GROUP BY fingerprint HAVING count(*) >= ?) c"
+            " ON f.id = c.fingerprint ORDER BY c.fingerprint", [*parameters, needed]).fetchall()
         candidates = [c for c in candidates if c[0] != exclude and len(c[1]) == NUM_PERM * 4]
         if not candidates:
             return None
@@ -284,6 +312,37 @@ class DedupIndex:
         if score >= self.threshold:
             best = Match(candidates[first_best][0], "near_duplicate", round(score, 3))
         return best
+
+    def members(self, keys: list[int]) -> tuple[str, list, int]:
+        """What a lookup of the buckets ``keys`` reads: a query of one row per bucket member
+        (its fingerprint id), its parameters, and in how many of those rows a stored
+        article must be to be compared (a candidate).
+
+        A stored article is compared when it shares ``min_bands`` buckets or more:
+        templated pages (the same notice in every district) share a band or two with
+        hundreds of articles at a similarity near 0.5, and fetching their signatures was
+        most of the lookup's time; one that shares fewer than shared_bands_of_a_match()
+        cannot reach the threshold.
+
+        The members of the largest of ``keys`` in ``lsh_buckets`` (by ``lsh_sizes``) are
+        not read: ``skip_largest`` buckets (:data:`SKIP_LARGEST`) at most, and fewer than
+        ``min_bands``. Each skipped bucket lowers the rows a candidate needs by one. A
+        stored article that shares ``min_bands`` buckets loses at most one row per
+        skipped bucket, so it is still a candidate: the lookup compares more articles,
+        never fewer, and finds what a full read finds (the match is decided by comparing
+        signatures). ``lsh_recent`` is read for every bucket; a pair is in one table only.
+        """
+        skipped: set[int] = set()
+        skippable = min(self.skip_largest, self.min_bands - 1, len(keys) - 1)
+        if skippable > 0:
+            marks = ", ".join("?" * len(keys))
+            skipped = {bucket for bucket, in self.conn.execute(
+                f"SELECT bucket FROM lsh_sizes WHERE bucket IN ({marks}) ORDER BY members DESC, bucket LIMIT ?",
+                [*keys, skippable])}
+        read = [key for key in keys if key not in skipped]
+        query = (f"SELECT fingerprint FROM lsh_buckets WHERE bucket IN ({', '.join('?' * len(read))})"
+                 f" UNION ALL SELECT fingerprint FROM lsh_recent WHERE bucket IN ({', '.join('?' * len(keys))})")
+        return query, [*read, *keys], self.min_bands - len(skipped)
 
     def add(self, canonical_url: str, print_: Fingerprint, new: bool = False, buckets=None) -> None:
         """Index ``canonical_url``'s fingerprint (``new``: it has none yet, skip the delete;
@@ -309,10 +368,13 @@ class DedupIndex:
         return True
 
     def merge(self) -> None:
-        """Move every entry of ``lsh_recent`` into ``lsh_buckets``, in key order."""
+        """Move every entry of ``lsh_recent`` into ``lsh_buckets``, in key order, and count
+        again the buckets it added to that are large (``lsh_sizes``)."""
         # OR IGNORE: a pair already there is the same fact (nothing puts one in both tables).
         self.conn.execute("INSERT OR IGNORE INTO lsh_buckets SELECT bucket, fingerprint FROM lsh_recent"
                           " ORDER BY bucket, fingerprint")
+        self.conn.execute(_COUNT_SIZES.format(where="WHERE bucket IN (SELECT bucket FROM lsh_recent)"),
+                          (LARGE_BUCKET,))
         self.conn.execute("DELETE FROM lsh_recent")
 
     def rebuild_if_stale(self, texts) -> int:
@@ -330,7 +392,7 @@ class DedupIndex:
                 # entries in lsh_recent, an earlier version wrote after this one: rebuilt.
                 self.conn.execute("UPDATE dedup_index SET version = ? WHERE id = 1", (SIGNATURE_VERSION,))
                 return 0
-            for table in (*BUCKET_TABLES, "fingerprints"):
+            for table in (*BUCKET_TABLES, "lsh_sizes", "fingerprints"):
                 self.conn.execute(f"DELETE FROM {table}")
             count = 0
             for url, title, body in texts():
@@ -352,7 +414,7 @@ class DedupIndex:
             row = self.conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
             if row is not None and row[0] == self.bands:
                 return 0
-            for table in BUCKET_TABLES:
+            for table in (*BUCKET_TABLES, "lsh_sizes"):
                 self.conn.execute(f"DELETE FROM {table}")
             count = 0
             last = -1 << 63
@@ -363,6 +425,7 @@ class DedupIndex:
                                       [(bucket, member) for member, signature in rows
                                        for bucket in lsh_buckets(signature, self.bands)])
                 count += len(rows)
+            self.conn.execute(_COUNT_SIZES.format(where=""), (LARGE_BUCKET,))
             # No row (tables made without ensure_schema): version 0, so the next open rebuilds.
             self.conn.execute("INSERT INTO dedup_index (id, version, bands) VALUES (1, 0, ?)"
                               " ON CONFLICT (id) DO UPDATE SET bands = excluded.bands", (self.bands,))

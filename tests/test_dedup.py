@@ -429,3 +429,56 @@ def test_the_fewest_bands_a_match_shares():
     assert shared_bands_of_a_match(0.8, 8) == 0       # 12 unequal break all 8
     assert shared_bands_of_a_match(1.0, 16) == 16
     assert shared_bands_of_a_match(1.5, 16) == 16     # no score reaches it: identical signatures only
+
+
+def test_lookups_skip_the_largest_buckets_and_find_what_a_full_read_finds():
+    """The worst case for skipping: the stored match shares exactly the fewest buckets a
+    match shares (4 at 0.8 in 16 bands), and those are the lookup's large buckets. The
+    lookup leaves the largest two unread, still compares the match (it needs two rows
+    fewer) and finds it with the score a full read gives; it never skips every shared
+    bucket, however many it is allowed. lsh_sizes counts the large buckets at each merge,
+    and is counted for a database made before it."""
+    from crawler import dedup
+
+    threshold, bands = 0.8, 16
+    rng = random.Random(7)
+    query = [rng.getrandbits(32) for _ in range(NUM_PERM)]
+    looked_up = Fingerprint("query", array("I", query).tobytes())
+    # 12 unequal values, one in each of bands 4..15: the match shares bands 0..3 only.
+    stored = signature_with(query, [band * 4 for band in range(4, bands)])
+    keys = lsh_buckets(looked_up.signature, bands)
+    assert set(lsh_buckets(stored, bands)) & set(keys) == set(keys[:4])
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    index = DedupIndex(conn, threshold, bands, min_bands=0)
+    assert index.min_bands == 4
+    index.add("http://a.cn/match.html", Fingerprint("match", stored), new=True)
+    # Fillers: other articles in one of the shared buckets each, 70, 69, 68, 67 of them.
+    for n, bucket in enumerate(keys[:4]):
+        for i in range(dedup.LARGE_BUCKET + 6 - n):
+            other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
+            index.add(f"http://f.cn/{n}-{i}.html", Fingerprint(f"filler-{n}-{i}", other), new=True, buckets=[bucket])
+    assert conn.execute("SELECT count(*) FROM lsh_sizes").fetchone() == (0,)  # counted at the merge
+    index.merge()
+    sizes = {bucket: members for bucket, members in conn.execute("SELECT bucket, members FROM lsh_sizes")}
+    assert sizes == {keys[n]: dedup.LARGE_BUCKET + 7 - n for n in range(4)}  # fillers and the match
+
+    def lookup(skip: int):
+        index.skip_largest = skip
+        query_, parameters, needed = index.members(keys)
+        read = len(parameters) - len(keys)  # lsh_buckets' keys, then lsh_recent's (all 16)
+        return index.find(looked_up, exclude="http://b.cn/1.html"), bands - read, needed
+
+    full, skipped, needed = lookup(0)
+    assert (full.article, full.rule, full.score, skipped, needed) == (
+        "http://a.cn/match.html", "near_duplicate", round(52 / NUM_PERM, 3), 0, 4)  # the lowest score that matches
+    assert lookup(dedup.SKIP_LARGEST) == (full, 2, 2)
+    assert not set(keys[:2]) & set(index.members(keys)[1][:bands - 2])  # the two largest were skipped
+    assert lookup(bands) == (full, 3, 1)  # never more than min_bands - 1
+    # A lookup without counted sizes reads every bucket, and an old database gets them counted.
+    conn.commit()
+    conn.execute("DROP TABLE lsh_sizes")
+    dedup.upgrade_tables(conn)
+    assert dict(conn.execute("SELECT bucket, members FROM lsh_sizes").fetchall()) == sizes
+    conn.execute("DELETE FROM lsh_sizes")
+    assert lookup(dedup.SKIP_LARGEST) == (full, 0, 4)
