@@ -73,7 +73,9 @@ What it does, per scale:
    ``%M`` (the largest process alone, shown beside it). The same sampling gives
    each process's CPU time (/proc, as of its last sample, so a little short), shown
    per page for the crawl process and the worker processes apart, each side's own peak
-   RSS, and a timeline, one row a second, of each side's CPU use and RSS: the report
+   RSS and peak anonymous RSS (``RssAnon``: VmRSS without the file-backed pages of shared
+   libraries and mapped files, which the processes may share and the kernel can drop),
+   and a timeline, one row a second, of each side's CPU use, RSS and RssAnon: the report
    gives the median share of a core each side used and the seconds in which the crawl
    process was under half busy (it waits for its worker, or Scrapy stopped downloading);
    ``--keep`` leaves the rows in ``<label>.timeline.json``. Both crawls are CPU-bound on Scrapy's one reactor
@@ -218,15 +220,24 @@ def _kill(proc: subprocess.Popen) -> None:
     _CHILDREN.discard(proc)
 
 
-def _rss_kib(pid: int) -> int:
+_RSS_FIELDS = {"VmRSS:": "rss", "RssAnon:": "anon", "RssFile:": "file", "RssShmem:": "shmem"}
+
+
+def _rss_kib(pid: int) -> dict[str, int]:
+    """KiB of `pid`'s resident memory from /proc/PID/status: ``rss`` (VmRSS, what the
+    targets are about) and its parts, ``anon`` (the heap: objects, buffers, caches),
+    ``file`` (file-backed pages: shared libraries, memory-mapped files) and ``shmem``;
+    zeros for a process gone."""
+    found = dict.fromkeys(_RSS_FIELDS.values(), 0)
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
+                key = _RSS_FIELDS.get(line.split(None, 1)[0]) if line.startswith(("VmRSS", "Rss")) else None
+                if key:
+                    found[key] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return found
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -290,7 +301,9 @@ class TreeMemory(threading.Thread):
         self.peak_kib, self.peak_processes = 0, 0
         self.cpu: dict[int, tuple[bool, int]] = {}  # pid -> (a worker?, CPU ticks at its last sample)
         self.peak_side_kib = {"crawl": 0, "worker": 0}
-        self.timeline: list[dict] = []  # {"t", "crawl_cpu", "worker_cpu", "crawl_mb", "worker_mb"}
+        self.peak_anon_kib = {"crawl": 0, "worker": 0}  # each side's peak of RssAnon alone
+        # {"t", "crawl_cpu", "worker_cpu", "crawl_mb", "worker_mb", "crawl_anon_mb", "worker_anon_mb"}
+        self.timeline: list[dict] = []
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -299,6 +312,7 @@ class TreeMemory(threading.Thread):
         while not self.stopped.wait(self.interval):
             pids = _descendants(self.root)
             side_kib = {"crawl": 0, "worker": 0}
+            anon_kib = {"crawl": 0, "worker": 0}
             for pid in pids:
                 ticks = _cpu_ticks(pid)
                 known = self.cpu.get(pid)
@@ -307,12 +321,15 @@ class TreeMemory(threading.Thread):
                 worker = known[0] or _is_worker(pid) if known else _is_worker(pid)
                 if ticks is not None:
                     self.cpu[pid] = (worker, ticks)
-                side_kib["worker" if worker else "crawl"] += _rss_kib(pid)
+                resident = _rss_kib(pid)
+                side_kib["worker" if worker else "crawl"] += resident["rss"]
+                anon_kib["worker" if worker else "crawl"] += resident["anon"]
             total = sum(side_kib.values())
             if total > self.peak_kib:
                 self.peak_kib, self.peak_processes = total, len(pids)
             for side, kib in side_kib.items():
                 self.peak_side_kib[side] = max(self.peak_side_kib[side], kib)
+                self.peak_anon_kib[side] = max(self.peak_anon_kib[side], anon_kib[side])
             now = time.monotonic()
             if now - last_at >= 1.0:
                 split = self.cpu_split
@@ -320,7 +337,9 @@ class TreeMemory(threading.Thread):
                     "t": round(now - started, 1),
                     "crawl_cpu": round((split[0] - last_split[0]) / (now - last_at), 2),
                     "worker_cpu": round((split[1] - last_split[1]) / (now - last_at), 2),
-                    "crawl_mb": round(side_kib["crawl"] / 1024, 1), "worker_mb": round(side_kib["worker"] / 1024, 1)})
+                    "crawl_mb": round(side_kib["crawl"] / 1024, 1), "worker_mb": round(side_kib["worker"] / 1024, 1),
+                    "crawl_anon_mb": round(anon_kib["crawl"] / 1024, 1),
+                    "worker_anon_mb": round(anon_kib["worker"] / 1024, 1)})
                 last_at, last_split = now, split
 
     @property
@@ -338,6 +357,12 @@ class TreeMemory(threading.Thread):
     def peak_by_side(self) -> tuple[float, float]:
         """Peak RSS in MB of (the crawl process, the worker processes), each at its own peak."""
         return self.peak_side_kib["crawl"] / 1024, self.peak_side_kib["worker"] / 1024
+
+    @property
+    def peak_anon_by_side(self) -> tuple[float, float]:
+        """Peak anonymous RSS (RssAnon) in MB of (the crawl process, the worker processes):
+        what they allocated, without the file-backed pages VmRSS also counts."""
+        return self.peak_anon_kib["crawl"] / 1024, self.peak_anon_kib["worker"] / 1024
 
 
 def busy_summary(timeline: list[dict]) -> str | None:
@@ -381,6 +406,7 @@ def run_child(cmd: list[str], log_path: Path, timeout: float, what: str, memory:
                 sampler.join()
                 memory.update(tree_peak_mb=sampler.peak_mb, tree_processes=sampler.peak_processes,
                               cpu_split=sampler.cpu_split, peak_by_side=sampler.peak_by_side,
+                              peak_anon_by_side=sampler.peak_anon_by_side,
                               busy=busy_summary(sampler.timeline))
                 # One row a second: what the crawl process and its worker were doing.
                 try:
@@ -1321,6 +1347,9 @@ def report_scale(r: ScaleResult) -> None:
         ["peak RSS of the crawl process / worker processes, each"] + [
             " / ".join(f"{mb:,.1f} MB" for mb in c.extra["peak_by_side"])
             if c.extra.get("peak_by_side") and c.label != "stages" else "–" for c in crawls],
+        ["  of which anonymous (RssAnon: no file-backed pages), each"] + [
+            " / ".join(f"{mb:,.1f} MB" for mb in c.extra["peak_anon_by_side"])
+            if c.extra.get("peak_anon_by_side") and c.label != "stages" else "–" for c in crawls],
         ["busy per second, median: crawl process / worker"] + [
             c.extra.get("busy") or "–" if c.label != "stages" else "–" for c in crawls],
         ["crawl process GC: collections (full) / seconds (GcTuning)"] + [
