@@ -24,6 +24,14 @@ DOWNLOAD_TIMEOUT = 30
 # tasks for every response, whatever it yields; a page here yields one article or a
 # list's links, so 16 is plenty, and the bare crawl spends ~20% less CPU per page.
 CONCURRENT_ITEMS = 16
+# Bytes of responses Scrapy holds between their download and the end of their processing
+# before it starts no more downloads (Scrapy: 5,000,000). Article pages wait there for the
+# worker process (PROCESS_WORKERS). On a fast site Scrapy's 5 MB held 300-700 pages, with
+# up to 18,000 live coroutines and 11,000 asyncio Tasks in the crawl process, and its
+# garbage collections walked them: 175 collections, 4.65 s in a 10,000-article crawl of the
+# benchmark portal. 500 kB (~70 of its pages; a few of a portal's largest) keeps the worker
+# supplied: 108 collections, 1.94 s, as fast (bench/README.md, session 11).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 500_000
 # How far from the start page, through sections and articles. Pages of one list do
 # not count (crawler.middlewares.PaginationDepthMiddleware); NEWS_PAGINATION_LIMIT
 # bounds those.
