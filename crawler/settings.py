@@ -27,11 +27,12 @@ CONCURRENT_ITEMS = 16
 # Bytes of responses Scrapy holds between their download and the end of their processing
 # before it starts no more downloads (Scrapy: 5,000,000). Article pages wait there for the
 # worker process (PROCESS_WORKERS). On a fast site Scrapy's 5 MB held 300-700 pages, with
-# up to 18,000 live coroutines and 11,000 asyncio Tasks in the crawl process, and its
-# garbage collections walked them: 175 collections, 4.65 s in a 10,000-article crawl of the
-# benchmark portal. 500 kB (~70 of its pages; a few of a portal's largest) keeps the worker
-# supplied: 108 collections, 1.94 s, as fast (bench/README.md, session 11).
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 500_000
+# up to 18,000 live coroutines and 11,000 asyncio Tasks in the crawl process, which its
+# garbage collector walked: at 100,000 articles 2,377-2,409 collections, 71-79 s. 1.5 MB
+# (~200 pages of the benchmark portal, the writer's batch and some): 1,526 collections,
+# 36.8 s, full / bare pages/s 0.852 (0.742-0.745 before), peak RSS 235 MB (284-308). 500 kB
+# starved the worker while a batch was written (0.693). bench/README.md, session 11.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_500_000
 # How far from the start page, through sections and articles. Pages of one list do
 # not count (crawler.middlewares.PaginationDepthMiddleware); NEWS_PAGINATION_LIMIT
 # bounds those.
