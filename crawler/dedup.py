@@ -31,11 +31,12 @@ writer at the end of a batch, in its transaction). A lookup reads both tables.
 
 Templated pages (the same notice in every district) fill a few buckets with hundreds or
 thousands of members, and reading them was most of a lookup's time. A lookup skips the
-members of its largest buckets in ``lsh_buckets``, up to one fewer than a match must
-share (:data:`SKIP_LARGEST`), and compares every article that shares enough of the rest
-(:meth:`DedupIndex.plan`): what it finds is what a full read finds. Which buckets are
-large is read from ``lsh_sizes``, the member counts of buckets with :data:`LARGE_BUCKET` or
-more members, counted at each merge.
+members of its largest buckets in ``lsh_buckets``, up to one fewer than a candidate must
+share (:data:`SKIP_LARGEST`), fetches every article that shares enough of the rest
+(:meth:`DedupIndex.members`), and keeps those whose signatures have enough whole bands
+equal: what it finds is what a full read finds. Which buckets are large is read from
+``lsh_sizes``, the member counts of buckets with :data:`LARGE_BUCKET` or more members,
+counted at each merge.
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ BUCKET_TABLES = ("lsh_buckets", "lsh_recent")
 # lookup may skip reading them. Reading a member costs ~0.45 us, fetching and comparing a
 # candidate ~3.5 us: a bucket of 64 is worth skipping when that adds a few candidates.
 LARGE_BUCKET = 64
-# The largest buckets a lookup skips, at most (and fewer than a match must share: see
-# DedupIndex.plan). On the 100,000-article crawl database (bench/dedup_bench.py) a lookup
-# read 1,143 members and compared 1.7 candidates; skipping its largest bucket, 470 and
-# 3.1; two, 242 and 11.2; three, 136 and 126.
+# The largest buckets a lookup skips, at most (and fewer than a candidate must share: see
+# DedupIndex.members). On a 100,000-article crawl database (bench/dedup_bench.py, 3,000
+# lookups) a lookup read 1,155 members and fetched 1.7 candidates, 0.805 ms; skipping its
+# largest bucket, 495 and 3.3, 0.490 ms; two, 274 and 12.9, 0.427 ms; three, 174 and 126.8,
+# 0.913 ms.
 SKIP_LARGEST = 2
 # Bumped when signatures change: stored ones are then computed again (rebuild_if_stale()).
 SIGNATURE_VERSION = 5  # 1: datasketch MinHash (SHA-1 per shingle); 2, 3: numpy, below;
@@ -191,8 +193,9 @@ class Match:
 
 
 # Member counts of the large buckets of lsh_buckets, as of the last merge that touched them
-# (removals do not lower them): which buckets a lookup skips. Only a matter of speed: a
-# count that is wrong or missing changes what a lookup reads, never what it finds.
+# (removals do not lower them until the next merge that touches them): which buckets a
+# lookup skips. Only a matter of speed: a count that is wrong or missing changes what a
+# lookup reads, never what it finds.
 _SIZES_TABLE = """
 CREATE TABLE IF NOT EXISTS lsh_sizes (
     bucket INTEGER PRIMARY KEY,     -- an lsh_buckets bucket with LARGE_BUCKET members or more
@@ -306,7 +309,15 @@ class DedupIndex:
         # All candidates compared at once; the first of the best scores wins, as in a loop.
         np = _minhash()[0]
         theirs = np.frombuffer(b"".join(signature for _, signature in candidates), "<u4").reshape(-1, NUM_PERM)
-        agree = np.count_nonzero(theirs == np.frombuffer(print_.signature, "<u4"), axis=1)
+        equal = theirs == np.frombuffer(print_.signature, "<u4")
+        agree = np.count_nonzero(equal, axis=1)
+        if needed < self.min_bands:
+            # Buckets were skipped: the articles fetched include some that share fewer than
+            # min_bands buckets. Those a full read would not have compared are left out (a
+            # band's bucket is shared when its values are all equal), so that a min_bands
+            # above the fewest a match shares decides as it does without skipping.
+            whole = np.count_nonzero(equal.reshape(len(candidates), self.bands, -1).all(axis=2), axis=1)
+            agree = np.where(whole >= self.min_bands, agree, -1)
         first_best = int(np.argmax(agree))
         score = float(agree[first_best]) / NUM_PERM
         if score >= self.threshold:
@@ -328,9 +339,10 @@ class DedupIndex:
         not read: ``skip_largest`` buckets (:data:`SKIP_LARGEST`) at most, and fewer than
         ``min_bands``. Each skipped bucket lowers the rows a candidate needs by one. A
         stored article that shares ``min_bands`` buckets loses at most one row per
-        skipped bucket, so it is still a candidate: the lookup compares more articles,
-        never fewer, and finds what a full read finds (the match is decided by comparing
-        signatures). ``lsh_recent`` is read for every bucket; a pair is in one table only.
+        skipped bucket, so it is still fetched: the lookup fetches more articles, never
+        fewer, and :meth:`find` compares only those with ``min_bands`` whole bands equal,
+        so it finds what a full read finds. ``lsh_recent`` is read for every bucket; a pair
+        is in one table only.
         """
         skipped: set[int] = set()
         skippable = min(self.skip_largest, self.min_bands - 1, len(keys) - 1)
@@ -369,10 +381,11 @@ class DedupIndex:
 
     def merge(self) -> None:
         """Move every entry of ``lsh_recent`` into ``lsh_buckets``, in key order, and count
-        again the buckets it added to that are large (``lsh_sizes``)."""
+        again the buckets it added to (``lsh_sizes``: those that are large)."""
         # OR IGNORE: a pair already there is the same fact (nothing puts one in both tables).
         self.conn.execute("INSERT OR IGNORE INTO lsh_buckets SELECT bucket, fingerprint FROM lsh_recent"
                           " ORDER BY bucket, fingerprint")
+        self.conn.execute("DELETE FROM lsh_sizes WHERE bucket IN (SELECT bucket FROM lsh_recent)")
         self.conn.execute(_COUNT_SIZES.format(where="WHERE bucket IN (SELECT bucket FROM lsh_recent)"),
                           (LARGE_BUCKET,))
         self.conn.execute("DELETE FROM lsh_recent")

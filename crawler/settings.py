@@ -30,8 +30,9 @@ CONCURRENT_ITEMS = 16
 # up to 18,000 live coroutines and 11,000 asyncio Tasks in the crawl process, which its
 # garbage collector walked: at 100,000 articles 2,377-2,409 collections, 71-79 s. 1.5 MB
 # (~200 pages of the benchmark portal, the writer's batch and some): 1,526 collections,
-# 36.8 s, full / bare pages/s 0.852 (0.742-0.745 before), peak RSS 235 MB (284-308). 500 kB
-# starved the worker while a batch was written (0.693). bench/README.md, session 11.
+# 36.8 s, full / bare pages/s 0.852 (0.742-0.745 before), peak RSS 235 MB (284-308). At 500 kB
+# downloads stopped while a batch was written, and the crawl process was under half busy
+# 57 s of the crawl (0.693). bench/README.md, session 11.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_500_000
 # How far from the start page, through sections and articles. Pages of one list do
 # not count (crawler.middlewares.PaginationDepthMiddleware); NEWS_PAGINATION_LIMIT

@@ -4,8 +4,8 @@ Tables (the schema is in the README): ``articles``, one row per article, keyed
 by canonical URL, with its full-text index ``articles_fts`` (see
 :mod:`crawler.search`); ``article_urls``, every URL an article was seen at and why it
 belongs to it (the seen-state of incremental crawls); ``revisions``, earlier
-versions of changed articles; ``fingerprints``, ``lsh_buckets`` and ``lsh_recent``
-(see :mod:`crawler.dedup`); ``crawl_runs``, one row per crawl. The database runs in
+versions of changed articles; ``fingerprints``, ``lsh_buckets``, ``lsh_recent`` and
+``lsh_sizes`` (see :mod:`crawler.dedup`); ``crawl_runs``, one row per crawl. The database runs in
 WAL mode so that queries can read while a crawl writes. The writer pipeline
 (``pipelines/sqlite.py``) and the command line write through this module; the
 questions asked of the database are in :mod:`crawler.query`.

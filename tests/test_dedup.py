@@ -482,3 +482,35 @@ def test_lookups_skip_the_largest_buckets_and_find_what_a_full_read_finds():
     assert dict(conn.execute("SELECT bucket, members FROM lsh_sizes").fetchall()) == sizes
     conn.execute("DELETE FROM lsh_sizes")
     assert lookup(dedup.SKIP_LARGEST) == (full, 0, 4)
+
+
+def test_skipping_decides_as_a_full_read_when_min_bands_is_above_what_a_match_shares():
+    """DEDUP_MIN_BANDS=6 (above the 4 a match shares at 0.8): A matches at 0.812 sharing 6
+    buckets, B at 0.828 sharing 5, so a full read compares A alone. Skipping two large
+    buckets fetches B too (it needs 4 rows among those read); it must not win."""
+    from crawler import dedup
+
+    rng = random.Random(11)
+    query = [rng.getrandbits(32) for _ in range(NUM_PERM)]
+    looked_up = Fingerprint("query", array("I", query).tobytes())
+    keys = lsh_buckets(looked_up.signature, 16)
+    a = signature_with(query, [band * 4 for band in range(6, 16)] + [6 * 4 + 1, 7 * 4 + 1])  # 52 equal, bands 0-5
+    b = signature_with(query, [band * 4 for band in range(5, 16)])                          # 53 equal, bands 0-4
+    assert [len(set(lsh_buckets(s, 16)) & set(keys)) for s in (a, b)] == [6, 5]
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    index = DedupIndex(conn, 0.8, 16, min_bands=6)
+    index.add("http://a.cn/a.html", Fingerprint("a", a), new=True)
+    index.add("http://a.cn/b.html", Fingerprint("b", b), new=True)
+    for n, bucket in ((0, keys[0]), (5, keys[5])):  # one bucket both share, one only A shares
+        for i in range(dedup.LARGE_BUCKET):
+            other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
+            index.add(f"http://f.cn/{n}-{i}.html", Fingerprint(f"filler-{n}-{i}", other), new=True, buckets=[bucket])
+    index.merge()
+    found = []
+    for skip in (0, dedup.SKIP_LARGEST):
+        index.skip_largest = skip
+        _, parameters, needed = index.members(keys)
+        match = index.find(looked_up, exclude="http://b.cn/1.html")
+        found.append((match.article, match.score, needed, len(parameters) - 16))
+    assert found == [("http://a.cn/a.html", 0.812, 6, 16), ("http://a.cn/a.html", 0.812, 4, 14)]
