@@ -201,8 +201,20 @@ CREATE TABLE IF NOT EXISTS lsh_sizes (
     bucket INTEGER PRIMARY KEY,     -- an lsh_buckets bucket with LARGE_BUCKET members or more
     members INTEGER NOT NULL);
 """
-_COUNT_SIZES = ("INSERT OR REPLACE INTO lsh_sizes (bucket, members) SELECT bucket, count(*) FROM lsh_buckets"
-                " {where} GROUP BY bucket HAVING count(*) >= ?")
+# Everything a fingerprint's buckets put in the index: emptied together when the buckets are made again.
+INDEX_TABLES = (*BUCKET_TABLES, "lsh_sizes")
+
+
+def _count_sizes(conn: sqlite3.Connection, buckets: str | None = None) -> None:
+    """Count the large buckets of ``lsh_buckets`` into ``lsh_sizes``: every bucket (into an
+    empty ``lsh_sizes``), or those the query ``buckets`` gives, their old counts deleted
+    first (a bucket that fell below :data:`LARGE_BUCKET` then has none)."""
+    where = ""
+    if buckets is not None:
+        where = f"WHERE bucket IN ({buckets})"
+        conn.execute(f"DELETE FROM lsh_sizes {where}")
+    conn.execute("INSERT INTO lsh_sizes (bucket, members) SELECT bucket, count(*) FROM lsh_buckets"
+                 f" {where} GROUP BY bucket HAVING count(*) >= ?", (LARGE_BUCKET,))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fingerprints (
@@ -262,7 +274,7 @@ def upgrade_tables(conn: sqlite3.Connection) -> None:
             conn.execute("DROP TABLE lsh_buckets")
         elif buckets and not columns("lsh_sizes"):  # made before lsh_sizes: its large buckets counted
             conn.execute(_SIZES_TABLE)
-            conn.execute(_COUNT_SIZES.format(where=""), (LARGE_BUCKET,))
+            _count_sizes(conn)
         if index and "bands" not in index:
             conn.execute("ALTER TABLE dedup_index ADD COLUMN bands INTEGER")
 
@@ -385,9 +397,7 @@ class DedupIndex:
         # OR IGNORE: a pair already there is the same fact (nothing puts one in both tables).
         self.conn.execute("INSERT OR IGNORE INTO lsh_buckets SELECT bucket, fingerprint FROM lsh_recent"
                           " ORDER BY bucket, fingerprint")
-        self.conn.execute("DELETE FROM lsh_sizes WHERE bucket IN (SELECT bucket FROM lsh_recent)")
-        self.conn.execute(_COUNT_SIZES.format(where="WHERE bucket IN (SELECT bucket FROM lsh_recent)"),
-                          (LARGE_BUCKET,))
+        _count_sizes(self.conn, "SELECT bucket FROM lsh_recent")
         self.conn.execute("DELETE FROM lsh_recent")
 
     def rebuild_if_stale(self, texts) -> int:
@@ -405,7 +415,7 @@ class DedupIndex:
                 # entries in lsh_recent, an earlier version wrote after this one: rebuilt.
                 self.conn.execute("UPDATE dedup_index SET version = ? WHERE id = 1", (SIGNATURE_VERSION,))
                 return 0
-            for table in (*BUCKET_TABLES, "lsh_sizes", "fingerprints"):
+            for table in (*INDEX_TABLES, "fingerprints"):
                 self.conn.execute(f"DELETE FROM {table}")
             count = 0
             for url, title, body in texts():
@@ -427,7 +437,7 @@ class DedupIndex:
             row = self.conn.execute("SELECT bands FROM dedup_index WHERE id = 1").fetchone()
             if row is not None and row[0] == self.bands:
                 return 0
-            for table in (*BUCKET_TABLES, "lsh_sizes"):
+            for table in INDEX_TABLES:
                 self.conn.execute(f"DELETE FROM {table}")
             count = 0
             last = -1 << 63
@@ -438,7 +448,7 @@ class DedupIndex:
                                       [(bucket, member) for member, signature in rows
                                        for bucket in lsh_buckets(signature, self.bands)])
                 count += len(rows)
-            self.conn.execute(_COUNT_SIZES.format(where=""), (LARGE_BUCKET,))
+            _count_sizes(self.conn)
             # No row (tables made without ensure_schema): version 0, so the next open rebuilds.
             self.conn.execute("INSERT INTO dedup_index (id, version, bands) VALUES (1, 0, ?)"
                               " ON CONFLICT (id) DO UPDATE SET bands = excluded.bands", (self.bands,))

@@ -514,3 +514,34 @@ def test_skipping_decides_as_a_full_read_when_min_bands_is_above_what_a_match_sh
         match = index.find(looked_up, exclude="http://b.cn/1.html")
         found.append((match.article, match.score, needed, len(parameters) - 16))
     assert found == [("http://a.cn/a.html", 0.812, 6, 16), ("http://a.cn/a.html", 0.812, 4, 14)]
+
+
+def test_a_merge_counts_again_the_buckets_it_touches_and_drops_those_no_longer_large():
+    """lsh_sizes after a merge: a touched bucket that grew is counted anew, one that removals
+    left under LARGE_BUCKET loses its count, an untouched one keeps its count as it was."""
+    from crawler import dedup
+
+    rng = random.Random(3)
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    index = DedupIndex(conn)
+
+    def fill(bucket: int, count: int, prefix: str) -> None:
+        for i in range(count):
+            other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
+            index.add(f"http://f.cn/{prefix}-{i}.html", Fingerprint(f"{prefix}-{i}", other), new=True, buckets=[bucket])
+
+    large = dedup.LARGE_BUCKET
+    fill(1, large, "shrinks")
+    fill(2, large, "grows")
+    fill(3, large, "untouched")
+    index.merge()
+    assert dict(conn.execute("SELECT bucket, members FROM lsh_sizes")) == {1: large, 2: large, 3: large}
+    for i in range(2):
+        index.remove(f"http://f.cn/shrinks-{i}.html")
+        index.remove(f"http://f.cn/untouched-{i}.html")
+    fill(1, 1, "shrinks-again")   # touches bucket 1: 63 members after the merge
+    fill(2, 5, "grows-again")
+    index.merge()
+    # Bucket 3 lost two members too, but no merge touched it: its count is left (speed only).
+    assert dict(conn.execute("SELECT bucket, members FROM lsh_sizes")) == {2: large + 5, 3: large}
