@@ -49,9 +49,15 @@ It measures two targets of the crawl-throughput issue, in this process, outside 
    their URLs moved to another host), since the writer's cost per item grows with the
    database: a third row, for reference (the target is judged on a fresh database).
 
+   With ``--breakdown``, where the time goes: the writer again on fresh databases without
+   the full-text index (its triggers dropped; with deduplication on and off), and FTS5
+   alone: the same articles' index rows inserted into the two full-text tables and
+   nothing else, in transactions of ``SQLITE_BATCH_SIZE`` rows and in one transaction
+   (the least FTS5 can spend on them), beside the time per item the target allows.
+
 Options: ``--data DIR``, ``--repeat N``, ``--items N``, ``--only extract|writer`` (run one
 part alone), ``--keep DIR`` (keep the databases; by default a temporary folder, removed),
-``--writer-base DB``.
+``--writer-base DB``, ``--breakdown``.
 Exit code 0 when every target measured is reached, 1 when one is not, 2 when the
 benchmark could not run.
 """
@@ -222,10 +228,12 @@ def made_new(item: dict, permutation: dict[int, int]) -> dict:
     return item
 
 
-def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = None) -> dict:
+def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = None, search_index: bool = True) -> dict:
     """Items/s of ArticleWriter.write on prepared `items` into a fresh database in `folder`
     (or into a copy of `base`, the items made new articles first: :func:`made_new`), and
-    the CPU time prepare_item took per item (not in the items/s)."""
+    the CPU time prepare_item took per item (not in the items/s). Without `search_index`
+    the full-text index's triggers are dropped from the fresh database first, so the
+    writer writes everything but the index: for the breakdown, never a configuration."""
     import sqlite3
 
     from itemadapter import ItemAdapter
@@ -233,7 +241,8 @@ def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = Non
     from crawler import settings as project
     from crawler.storage import ArticleWriter, open_database, prepare_item
 
-    path = folder / f"writer-{'dedup' if dedup else 'nodedup'}{'-base' if base else ''}.db"
+    path = folder / (f"writer-{'dedup' if dedup else 'nodedup'}{'-base' if base else ''}"
+                     f"{'' if search_index else '-noindex'}.db")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     dicts = [ItemAdapter(item).asdict() for item in items]  # what the pipeline hands on
@@ -256,6 +265,9 @@ def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = Non
     prepared = [prepare_item(item, project.DEDUP_BANDS) for item in dicts]
     prepare_cpu = time.process_time() - cpu_started
     db = open_database(path)  # schema made here, not timed
+    if not search_index:
+        for trigger in SEARCH_TRIGGERS:
+            db.conn.execute(f"DROP TRIGGER {trigger}")
     writer = ArticleWriter(db, dedup, project.DEDUP_NEAR_THRESHOLD, project.DEDUP_BANDS, project.DEDUP_MIN_BANDS)
     size = project.SQLITE_BATCH_SIZE
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -272,7 +284,47 @@ def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = Non
     size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
     return {"items": len(items), "seconds": seconds, "cpu": cpu, "items_per_s": len(items) / seconds,
             "stored": stored, "bytes": size, "dedup": dedup, "prepare_ms": 1000 * prepare_cpu / len(items),
-            "base_articles": base_articles}
+            "base_articles": base_articles, "search_index": search_index}
+
+
+# The triggers that keep the full-text index (crawler.search.SCHEMA) in step with ``articles``.
+SEARCH_TRIGGERS = ("articles_fts_insert", "articles_fts_delete", "articles_fts_update")
+
+
+def bench_fts_alone(items: list, folder: Path, batch: int | None) -> dict:
+    """FTS5's own cost of indexing `items`: their index rows (title and body tokens, and
+    characters: :func:`crawler.search.index_entry`, computed before timing) inserted into
+    the two full-text tables of a fresh database and nothing else, one statement per table
+    and one transaction per `batch` rows (``None``: all rows in one, the cheapest FTS5 can
+    be given them). The floor of what the index adds to the writer, however it is fed."""
+    import sqlite3
+
+    from itemadapter import ItemAdapter
+
+    from crawler import search
+    from crawler.storage import connect
+
+    path = folder / f"fts-alone-{batch or 'one'}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    entries = [search.index_entry(d.get("title"), d.get("body")) for d in (ItemAdapter(i).asdict() for i in items)]
+    conn = connect(path)  # the project's schema and pragmas, not timed
+    for trigger in SEARCH_TRIGGERS:
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.commit()
+    step = batch or len(entries)
+    started = time.perf_counter()
+    for first in range(0, len(entries), step):
+        chunk = list(enumerate(entries[first:first + step], start=first + 1))
+        with conn:
+            conn.executemany("INSERT INTO articles_fts (rowid, body, title) VALUES (?, ?, ?)",
+                             [(n, e.body_tokens, e.title_tokens) for n, e in chunk])
+            conn.executemany("INSERT INTO articles_chars (rowid, chars) VALUES (?, ?)", [(n, e.chars) for n, e in chunk])
+    conn.close()
+    seconds = time.perf_counter() - started
+    tokens = sum(len(e.body_tokens.split()) + len(e.title_tokens.split()) for e in entries) / len(entries)
+    return {"items": len(entries), "seconds": seconds, "batch": batch, "tokens": tokens,
+            "ms": 1000 * seconds / len(entries)}
 
 
 # ---------------------------------------------------------------- report
@@ -355,8 +407,30 @@ def report_writer(on: dict, off: dict, based: dict | None = None) -> list[tuple[
     return targets
 
 
+def report_breakdown(on: dict, off: dict, bare_on: dict, bare_off: dict, fts: list[dict]) -> None:
+    """Where the writer's time per item goes: the runs with and without deduplication and
+    the full-text index, FTS5 alone, and the budget the target leaves."""
+    rows = [[label, f"{r['items_per_s']:,.0f}", f"{1000 * r['seconds'] / r['items']:.3f} ms"]
+            for label, r in (("dedup on, full-text index on (as configured)", on),
+                             ("dedup off, full-text index on", off),
+                             ("dedup on, full-text index off", bare_on),
+                             ("dedup off, full-text index off", bare_off))]
+    for r in fts:
+        how = f"{r['batch']} rows a transaction" if r["batch"] else "all rows in one transaction"
+        rows.append([f"FTS5 alone, {how} ({r['tokens']:.0f} tokens an article)", f"{1000 / r['ms']:,.0f}",
+                     f"{r['ms']:.3f} ms"])
+    rows.append([f"budget of the target ({MIN_WRITER_ITEMS_PER_S:,.0f} items/s)", f"{MIN_WRITER_ITEMS_PER_S:,.0f}",
+                 f"{1000 / MIN_WRITER_ITEMS_PER_S:.3f} ms"])
+    print_table("Where the writer's time goes (the same items; fresh databases; wall time)",
+                ["", "items/s", "per item"], rows)
+    index = (on["seconds"] - bare_on["seconds"]) / on["items"]
+    dedup = (on["seconds"] - off["seconds"]) / on["items"]
+    print(f"the full-text index adds {1000 * index:.3f} ms an item to the writer, deduplication "
+          f"{1000 * dedup:.3f} ms; the rest is {1000 * bare_off['seconds'] / bare_off['items']:.3f} ms")
+
+
 def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 10_000,
-        only: str | None = None, writer_base: Path | None = None) -> dict:
+        only: str | None = None, writer_base: Path | None = None, breakdown: bool = False) -> dict:
     """Both parts (or ``only`` one), reported; returns {"rows": [(target row, verdict or None)]}."""
     rows = [report_extract_repair(bench_extract_repair(data, repeat), data)] if only != "writer" else []
     if only == "extract":
@@ -367,6 +441,13 @@ def run(folder: Path, data: Path = DEFAULT_DATA, repeat: int = 5, items: int = 1
     off = bench_writer(prepared, folder, dedup=False)
     based = bench_writer(prepared, folder, dedup=True, base=writer_base) if writer_base else None
     rows += report_writer(on, off, based)
+    if breakdown:
+        from crawler import settings as project
+
+        bare_on = bench_writer(prepared, folder, dedup=True, search_index=False)
+        bare_off = bench_writer(prepared, folder, dedup=False, search_index=False)
+        fts = [bench_fts_alone(prepared, folder, batch) for batch in (project.SQLITE_BATCH_SIZE, None)]
+        report_breakdown(on, off, bare_on, bare_off, fts)
     return {"rows": rows}
 
 
@@ -382,9 +463,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="run one part alone: extract (extraction + repair) or writer")
     parser.add_argument("--writer-base", type=Path, metavar="DB",
                         help="also time the writer on top of a copy of this crawl database")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time the writer without the full-text index and FTS5 alone (where the time goes)")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.items < 1:
         parser.error("--repeat and --items must be at least 1")
+    if args.breakdown and args.only == "extract":
+        parser.error("--breakdown times the writer: not with --only extract")
     if args.writer_base is not None and args.only == "extract":
         parser.error("--writer-base times the writer: not with --only extract")
     if args.writer_base is not None and not args.writer_base.is_file():
@@ -397,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="stage-bench-")
         folder = Path(cleanup.name)
     try:
-        figures = run(folder, args.data, args.repeat, args.items, args.only, args.writer_base)
+        figures = run(folder, args.data, args.repeat, args.items, args.only, args.writer_base, args.breakdown)
     except Exception as exc:  # noqa: BLE001 - any failure of the project code under test is "could not run"
         print(f"stage_bench: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
