@@ -80,15 +80,6 @@ ITEM_COLUMNS = tuple(c for c in ARTICLE_COLUMNS
 # the last checkpoint (synchronous = NORMAL): up to ~4,000 pages, a few batches, not one.
 WAL_AUTOCHECKPOINT = 4000
 
-# The page cache of the writer's connection, MB (SQLite's default is 2 MB). Each article
-# inserts at random places of several indexes (canonical URLs, content hashes, the seen
-# URLs, the full-text index's segments), whose pages a 2 MB cache kept reading again.
-# bench/stage_bench.py's writer, 10,000 portal items, alternated runs: on a fresh database
-# 12.26 s with 2 MB and 10.67 s with 32 MB (means of 5), on top of a 100,000-article crawl
-# database 14.75 and 16.06 s against 13.32 and 11.39 s. It costs the writer's process up
-# to this much memory.
-WRITER_CACHE_MB = 32
-
 
 def connect(path: str | Path, search_index: bool = True) -> sqlite3.Connection:
     """Open (creating folders, file and schema as needed) the crawl database: a plain
@@ -305,7 +296,6 @@ class ArticleWriter:
                  min_bands: int = 2):
         self.db = db
         self.bands = bands
-        db.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_MB * 1024}")  # KiB when negative
         self.index = DedupIndex(db.conn, near_threshold, bands, min_bands) if dedup else None
         if self.index is not None:
             redone = self.index.use_bands()
