@@ -206,15 +206,16 @@ INDEX_TABLES = (*BUCKET_TABLES, "lsh_sizes")
 
 
 def _count_sizes(conn: sqlite3.Connection, buckets: str | None = None) -> None:
-    """Count the large buckets of ``lsh_buckets`` into ``lsh_sizes``: every bucket (into an
-    empty ``lsh_sizes``), or those the query ``buckets`` gives, their old counts deleted
-    first (a bucket that fell below :data:`LARGE_BUCKET` then has none)."""
+    """Count the large buckets of ``lsh_buckets`` into ``lsh_sizes``: every bucket, or those
+    the query ``buckets`` gives, whose old counts are deleted first (a bucket that fell
+    below :data:`LARGE_BUCKET` then has none). A count already there is replaced."""
     where = ""
     if buckets is not None:
         where = f"WHERE bucket IN ({buckets})"
         conn.execute(f"DELETE FROM lsh_sizes {where}")
-    conn.execute("INSERT INTO lsh_sizes (bucket, members) SELECT bucket, count(*) FROM lsh_buckets"
+    conn.execute("INSERT OR REPLACE INTO lsh_sizes (bucket, members) SELECT bucket, count(*) FROM lsh_buckets"
                  f" {where} GROUP BY bucket HAVING count(*) >= ?", (LARGE_BUCKET,))
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fingerprints (
