@@ -298,8 +298,6 @@ def bench_fts_alone(items: list, folder: Path, batch: int | None) -> dict:
     settings, SQLite's page cache) and nothing else: one statement per table and one
     transaction per `batch` rows (``None``: all rows in one). Every item is indexed, as
     the writer does with deduplication off (with it on, the duplicates are not)."""
-    import sqlite3
-
     from itemadapter import ItemAdapter
 
     from crawler import search
