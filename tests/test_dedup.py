@@ -377,6 +377,15 @@ def test_signature_is_the_minhash_of_the_set_of_shingles_whatever_the_chunking(m
         assert (dedup._signature(text) == reference(text)).all(), len(text)
 
 
+def add_fillers(index: DedupIndex, rng: random.Random, bucket: int, count: int, prefix: str) -> None:
+    """Index ``count`` articles with random signatures in the one bucket ``bucket`` (URLs
+    http://f.cn/PREFIX-N.html), to make it as large as a test needs."""
+    for i in range(count):
+        other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
+        index.add(f"http://f.cn/{prefix}-{i}.html", Fingerprint(f"filler-{prefix}-{i}", other), new=True,
+                  buckets=[bucket])
+
+
 def signature_with(values, unequal: list[int]) -> bytes:
     """A copy of the 64 values ``values`` with the values at the positions ``unequal`` changed."""
     copy = list(values)
@@ -455,9 +464,7 @@ def test_lookups_skip_the_largest_buckets_and_find_what_a_full_read_finds():
     index.add("http://a.cn/match.html", Fingerprint("match", stored), new=True)
     # Fillers: other articles in one of the shared buckets each, 70, 69, 68, 67 of them.
     for n, bucket in enumerate(keys[:4]):
-        for i in range(dedup.LARGE_BUCKET + 6 - n):
-            other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
-            index.add(f"http://f.cn/{n}-{i}.html", Fingerprint(f"filler-{n}-{i}", other), new=True, buckets=[bucket])
+        add_fillers(index, rng, bucket, dedup.LARGE_BUCKET + 6 - n, str(n))
     assert conn.execute("SELECT count(*) FROM lsh_sizes").fetchone() == (0,)  # counted at the merge
     index.merge()
     sizes = {bucket: members for bucket, members in conn.execute("SELECT bucket, members FROM lsh_sizes")}
@@ -503,9 +510,7 @@ def test_skipping_decides_as_a_full_read_when_min_bands_is_above_what_a_match_sh
     index.add("http://a.cn/a.html", Fingerprint("a", a), new=True)
     index.add("http://a.cn/b.html", Fingerprint("b", b), new=True)
     for n, bucket in ((0, keys[0]), (5, keys[5])):  # one bucket both share, one only A shares
-        for i in range(dedup.LARGE_BUCKET):
-            other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
-            index.add(f"http://f.cn/{n}-{i}.html", Fingerprint(f"filler-{n}-{i}", other), new=True, buckets=[bucket])
+        add_fillers(index, rng, bucket, dedup.LARGE_BUCKET, str(n))
     index.merge()
     found = []
     for skip in (0, dedup.SKIP_LARGEST):
@@ -525,23 +530,17 @@ def test_a_merge_counts_again_the_buckets_it_touches_and_drops_those_no_longer_l
     conn = sqlite3.connect(":memory:")
     conn.executescript(SCHEMA)
     index = DedupIndex(conn)
-
-    def fill(bucket: int, count: int, prefix: str) -> None:
-        for i in range(count):
-            other = array("I", [rng.getrandbits(32) for _ in range(NUM_PERM)]).tobytes()
-            index.add(f"http://f.cn/{prefix}-{i}.html", Fingerprint(f"{prefix}-{i}", other), new=True, buckets=[bucket])
-
     large = dedup.LARGE_BUCKET
-    fill(1, large, "shrinks")
-    fill(2, large, "grows")
-    fill(3, large, "untouched")
+    add_fillers(index, rng, 1, large, "shrinks")
+    add_fillers(index, rng, 2, large, "grows")
+    add_fillers(index, rng, 3, large, "untouched")
     index.merge()
     assert dict(conn.execute("SELECT bucket, members FROM lsh_sizes")) == {1: large, 2: large, 3: large}
     for i in range(2):
         index.remove(f"http://f.cn/shrinks-{i}.html")
         index.remove(f"http://f.cn/untouched-{i}.html")
-    fill(1, 1, "shrinks-again")   # touches bucket 1: 63 members after the merge
-    fill(2, 5, "grows-again")
+    add_fillers(index, rng, 1, 1, "shrinks-again")   # touches bucket 1: 63 members after the merge
+    add_fillers(index, rng, 2, 5, "grows-again")
     index.merge()
     # Bucket 3 lost two members too, but no merge touched it: its count is left (speed only).
     assert dict(conn.execute("SELECT bucket, members FROM lsh_sizes")) == {2: large + 5, 3: large}
