@@ -228,6 +228,12 @@ def made_new(item: dict, permutation: dict[int, int]) -> dict:
     return item
 
 
+def remove_database(path: Path) -> None:
+    """Delete the SQLite database ``path`` and its WAL files, if there: a run starts afresh."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = None, search_index: bool = True) -> dict:
     """Items/s of ArticleWriter.write on prepared `items` into a fresh database in `folder`
     (or into a copy of `base`, the items made new articles first: :func:`made_new`), and
@@ -243,8 +249,7 @@ def bench_writer(items: list, folder: Path, dedup: bool, base: Path | None = Non
 
     path = folder / (f"writer-{'dedup' if dedup else 'nodedup'}{'-base' if base else ''}"
                      f"{'' if search_index else '-noindex'}.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_database(path)
     dicts = [ItemAdapter(item).asdict() for item in items]  # what the pipeline hands on
     base_articles = 0
     if base is not None:
@@ -304,8 +309,7 @@ def bench_fts_alone(items: list, folder: Path, batch: int | None) -> dict:
     from crawler.storage import connect
 
     path = folder / f"fts-alone-{batch or 'one'}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_database(path)
     entries = [search.index_entry(d.get("title"), d.get("body")) for d in (ItemAdapter(i).asdict() for i in items)]
     conn = connect(path)  # the project's schema and pragmas, not timed
     for trigger in SEARCH_TRIGGERS:
